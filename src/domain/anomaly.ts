@@ -1,0 +1,162 @@
+/**
+ * Personal-baseline anomaly detection: marks an accepted reading `suspect` when it lies far from
+ * the user's own recent history (contract "Data quality"). Pure: callers pass the history, already
+ * filtered to the BASELINE_WINDOW_DAYS before the reading and to `quality: 'ok'` readings.
+ *
+ * Method: the modified z-score of Iglewicz & Hoaglin (1993), robust because median and MAD are
+ * barely moved by the outliers it looks for (50 % breakdown point).
+ * Citations `[n]` point to /work/shared/research/health-score-sources.md §4.
+ */
+
+/**
+ * 0.6745 = Φ⁻¹(0.75), so MAD / 0.6745 estimates σ for Gaussian data and M is on a z-like scale.
+ * @see Iglewicz & Hoaglin 1993, ASQC Basic References vol. 16 [66]; MathWorks hampel [67].
+ *      Confirmed via search: rdrr.io skinnider/modern `iglewicz_hoaglin` (Mi = 0.6745 (x − med)/MAD).
+ */
+export const MODIFIED_Z_SCALE = 0.6745
+
+/**
+ * Iglewicz & Hoaglin recommend flagging |M| > 3.5 [66] (confirmed via search: the same rdrr.io
+ * page, "recommend an absolute Z score threshold of 3.5").
+ */
+export const MODIFIED_Z_THRESHOLD = 3.5
+
+/**
+ * Engineering choice (UNVERIFIED): four weeks sits between Oura's 14-day recent average and its
+ * ≈2-month long-term baseline [8], and covers every weekday four times.
+ */
+export const BASELINE_WINDOW_DAYS = 28
+
+/**
+ * No consensus exists on minimum history (Oura 14 days, WHOOP 4 nights, Biostrap 5–30 days); the
+ * research file suggests personal z-scores from ≥ 7 valid days (UNVERIFIED) [8][61][75].
+ * With fewer points the reading is never flagged.
+ */
+export const MIN_BASELINE_POINTS = 7
+
+export interface ModifiedZScore {
+  /** M = 0.6745 · (x − median) / spread; ±Infinity only when spread is 0 and x ≠ median. */
+  z: number
+  median: number
+  /** The raw median absolute deviation of the history. */
+  mad: number
+  /** The spread actually used: max(mad, madFloor). */
+  spread: number
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/**
+ * The modified z-score of `x` against `history` (non-finite history values are ignored), or `null`
+ * when fewer than MIN_BASELINE_POINTS remain or `x` is not finite.
+ *
+ * MAD = 0 happens whenever more than half the history holds one value (quantised heart rate,
+ * a manually re-entered weight) [71]; M is then undefined. `madFloor` applies the research file's
+ * option (b), flooring the spread at a minimum meaningful value (cmapR's `min_mad`) [73].
+ */
+export function modifiedZScore(x: number, history: readonly number[], madFloor = 0): ModifiedZScore | null {
+  const values = history.filter((value) => Number.isFinite(value))
+  if (values.length < MIN_BASELINE_POINTS || !Number.isFinite(x)) return null
+  const center = median(values)
+  const mad = median(values.map((value) => Math.abs(value - center)))
+  const spread = Math.max(mad, madFloor)
+  const deviation = x - center
+  const z = deviation === 0 ? 0 : spread === 0 ? Math.sign(deviation) * Infinity : (MODIFIED_Z_SCALE * deviation) / spread
+  return { z, median: center, mad, spread }
+}
+
+export type SuspectResource = 'bio_metrics' | 'physical_activity' | 'sleep'
+
+export interface BaselineRule {
+  readonly field: string
+  /** Minimum spread, in the field's unit (or ln units when `logScale`). See the table below. */
+  readonly madFloor: number
+  /** Score ln(value) instead of value (right-skewed metrics). */
+  readonly logScale?: boolean
+}
+
+/**
+ * Which fields are compared with the baseline, and the MAD floor of each.
+ *
+ * Floors are ENGINEERING CHOICES (research file §4 "MAD = 0", option (b) [73]). With floor f a
+ * reading is flagged only when |x − median| > (3.5 / 0.6745) · f ≈ 5.2 f, so each floor is set so
+ * that 5.2 f is a jump a real day-to-day change rarely makes, while illness-sized changes (Oura's
+ * RHR contributor reacts at 3–5 bpm [8]) stay below it and keep feeding the score:
+ *   weight 0.3 kg → 1.6 kg · resting HR 2 bpm → 10 bpm · ln RMSSD 0.1 → ×1.7 / ÷1.7 ·
+ *   systolic 3 → 16 mmHg · diastolic 2 → 10 mmHg · SpO2 1 → 5 points · temperature 0.2 → 1.0 °C ·
+ *   respiratory rate 1 → 5 /min · steps 500 → 2,600 · active minutes 10 → 52 min ·
+ *   total sleep 15 → 78 min.
+ *
+ * Checked: bio-metrics' vital signs and weight, the quantities a person keeps near a set point.
+ * Not checked, with reasons:
+ * - heart_rate_bpm: a spot reading depends on what the person was doing (exercise, stress).
+ * - body_fat_pct: bio-impedance swings with hydration; device noise would dominate the flags.
+ * - distance_m, calories_kcal, floors: derived from steps by the device; flagging steps suffices.
+ * - moderate/vigorous minutes: zero on most days (MAD 0), so every workout would be flagged.
+ * - activity heart rates: depend on the kind of workout, not on the person's baseline.
+ * - sleep stages and interruptions: consumer stage estimates vary far more night to night than
+ *   total sleep; flagging them would mark genuine nights.
+ * HRV (RMSSD) is right-skewed and is analysed on the log scale [29].
+ */
+export const BASELINE_CHECKED_FIELDS: Readonly<Record<SuspectResource, readonly BaselineRule[]>> = {
+  bio_metrics: [
+    { field: 'weight_kg', madFloor: 0.3 },
+    { field: 'resting_heart_rate_bpm', madFloor: 2 },
+    { field: 'hrv_rmssd_ms', madFloor: 0.1, logScale: true },
+    { field: 'systolic_mmhg', madFloor: 3 },
+    { field: 'diastolic_mmhg', madFloor: 2 },
+    { field: 'spo2_pct', madFloor: 1 },
+    { field: 'body_temperature_c', madFloor: 0.2 },
+    { field: 'respiratory_rate_bpm', madFloor: 1 },
+  ],
+  physical_activity: [
+    { field: 'steps', madFloor: 500 },
+    { field: 'active_minutes', madFloor: 10 },
+  ],
+  sleep: [{ field: 'total_sleep_minutes', madFloor: 15 }],
+}
+
+type NumericRecord = Readonly<Record<string, unknown>>
+
+function finiteNumber(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null
+}
+
+function formatValue(value: number): string {
+  return String(Number.parseFloat(value.toFixed(2)))
+}
+
+/**
+ * Reasons why `record` looks suspect against `history` (empty = ok), one per checked field, e.g.
+ * "resting_heart_rate_bpm 95 is far from the 28-day baseline (median 58, modified z 9.4 > 3.5)".
+ * Fields absent from the record, or with fewer than MIN_BASELINE_POINTS historical values, are
+ * skipped.
+ */
+export function detectSuspectFields(
+  resource: SuspectResource,
+  record: NumericRecord,
+  history: readonly NumericRecord[],
+): string[] {
+  const reasons: string[] = []
+  for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
+    const x = finiteNumber(record[rule.field])
+    if (x === null || (rule.logScale === true && x <= 0)) continue
+    const past = history
+      .map((entry) => finiteNumber(entry[rule.field]))
+      .filter((value): value is number => value !== null && (rule.logScale !== true || value > 0))
+    const transform = rule.logScale === true ? Math.log : (value: number) => value
+    const score = modifiedZScore(transform(x), past.map(transform), rule.madFloor)
+    if (score === null || Math.abs(score.z) <= MODIFIED_Z_THRESHOLD) continue
+    const comparison = score.z > 0 ? `> ${MODIFIED_Z_THRESHOLD}` : `< -${MODIFIED_Z_THRESHOLD}`
+    const scale = rule.logScale === true ? ' on the log scale' : ''
+    reasons.push(
+      `${rule.field} ${formatValue(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline ` +
+        `(median ${formatValue(median(past))}, modified z${scale} ${score.z.toFixed(1)} ${comparison})`,
+    )
+  }
+  return reasons
+}

@@ -1,0 +1,132 @@
+import type { AlgorithmDefinition } from './types.js'
+
+/**
+ * The registry of score algorithm versions. A version is frozen once released: change the score by
+ * adding a version (with its changelog entry), never by editing one, so a stored score can always
+ * be explained and a rollback is only a configuration change (HEALTH_SCORE_ALGORITHM).
+ *
+ * WEIGHTS ARE AN ENGINEERING CHOICE. No guideline weighs activity against sleep or blood pressure
+ * against lipids; commercial scores (Oura, WHOOP, Fitbit) keep their weights proprietary [8][80].
+ * Ours follow the reasoning in docs/health-score.md and are meant to be revisited once the score
+ * has been validated (V3, Goldsack et al. 2020 [84]).
+ */
+
+/**
+ * Shared by v1 and v2.
+ * @see Oura score bands [77] (confirmed by search, support.ouraring.com 360025445574): 85–100
+ *   optimal, 70–84 good, 60–69 fair, 0–59 pay attention. Adopted as-is; the names are ours.
+ */
+const OURA_BANDS = { excellent: 85, good: 70, fair: 60 } as const
+
+/**
+ * Windows: 7 days of activity and sleep (the weekly unit of the WHO target [10] and of the
+ * Plews HRV week [29]); a 28-day personal baseline (Oura learns a baseline in about two weeks and
+ * WHOOP calibrates after 4 nights [8][61]; 28 days is our engineering choice from the issue);
+ * the latest blood panel of the last 12 months (engineering choice from the issue: lipids and
+ * HbA1c are commonly rechecked yearly, no source in the research file).
+ */
+const WINDOWS = { activityDays: 7, sleepDays: 7, baselineDays: 28, recentDays: 7, bloodMonths: 12 } as const
+
+const MINIMUMS = {
+  /** Engineering choice: one component alone is a sub-score, not a health score. */
+  components: 2,
+  /** Engineering choice: a majority (4 of 7) of the week, so a weekly average is not built from a few days. */
+  dailyValues: 4,
+  /** @see Oura: "It can take up to two weeks … to learn your average values" [8] (confirmed by search). */
+  baselineDays: 14,
+  /** @see Plews et al. 2014 [29]: at least 3 valid lnRMSSD values per week (confirmed by search). */
+  recentDays: 3,
+  /** @see 2017 ACC/AHA [13]: classify on readings taken on at least 2 occasions. */
+  spotCheckDays: 2,
+} as const
+
+const V1: AlgorithmDefinition = {
+  version: 'v1',
+  released: '2026-11-01',
+  changelog:
+    'First release. Four components (activity, sleep, biometrics, blood) scored against WHO 2020, ' +
+    'Paluch 2022, AASM/SRS 2015, 2017 ACC/AHA, ADA and NCEP ATP III targets; resting heart rate ' +
+    'and HRV (lnRMSSD) judged against a personal 28-day baseline. Bands 85/70/60.',
+  /**
+   * Engineering choice: activity and sleep are measured every day and are the most modifiable, so
+   * they weigh most; biometrics are cardiovascular risk markers and recovery signals; one blood
+   * panel is a snapshot up to a year old, so it weighs least.
+   */
+  componentWeights: { activity: 0.3, sleep: 0.3, biometrics: 0.25, blood: 0.15 },
+  contributorWeights: {
+    /** Engineering choice: the WHO minutes target [10] and the step dose–response [15] count equally. */
+    activity: { moderate_vigorous_minutes: 0.5, steps: 0.5 },
+    /**
+     * Engineering choice: duration has the firmest guideline [14]; regularity is strongly tied to
+     * mortality [60] but measured here by a proxy; consumer sleep staging is the least accurate input.
+     */
+    sleep: { sleep_duration: 0.45, sleep_regularity: 0.25, deep_sleep_share: 0.15, rem_sleep_share: 0.15 },
+    /**
+     * Engineering choice: the two baseline signals (as Oura/WHOOP use [8][80]) and blood pressure
+     * (a guideline-defined risk factor [13]) carry most of the weight; systolic over diastolic.
+     */
+    biometrics: {
+      resting_heart_rate: 0.25,
+      hrv: 0.25,
+      systolic_blood_pressure: 0.2,
+      diastolic_blood_pressure: 0.15,
+      spo2: 0.15,
+    },
+    /**
+     * Engineering choice: glycaemia and LDL (the primary ATP III target [4]) weigh most; HbA1c over
+     * a single glucose value because it reflects ~3 months; total cholesterol overlaps LDL + HDL.
+     */
+    blood: {
+      hba1c: 0.25,
+      fasting_glucose: 0.15,
+      ldl_cholesterol: 0.25,
+      hdl_cholesterol: 0.15,
+      triglycerides: 0.1,
+      total_cholesterol: 0.1,
+    },
+  },
+  bands: OURA_BANDS,
+  windows: WINDOWS,
+  minimums: MINIMUMS,
+}
+
+const V2: AlgorithmDefinition = {
+  ...V1,
+  version: 'v2',
+  released: '2026-11-26',
+  changelog:
+    'Biometrics adds the absolute resting-heart-rate level (Zhang et al., CMAJ 2016: mortality RR ' +
+    '1.09 per +10 bpm, 1.45 above 80 bpm) at weight 0.15, so a persistently high resting heart rate ' +
+    'lowers the score even when it is stable against the personal baseline. To make room, the ' +
+    'baseline resting-heart-rate weight goes from 0.25 to 0.15 and HRV from 0.25 to 0.20. ' +
+    'Scores of users with a resting heart rate above ~55 bpm go down by up to a few points.',
+  contributorWeights: {
+    ...V1.contributorWeights,
+    /** Engineering choice; see the changelog. Sums to 1 like v1. */
+    biometrics: {
+      resting_heart_rate: 0.15,
+      hrv: 0.2,
+      resting_heart_rate_level: 0.15,
+      systolic_blood_pressure: 0.2,
+      diastolic_blood_pressure: 0.15,
+      spo2: 0.15,
+    },
+  },
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+/** Every released version, oldest first. Frozen: a released version never changes. */
+export const ALGORITHMS: readonly AlgorithmDefinition[] = deepFreeze([V1, V2])
+
+export const LATEST_ALGORITHM_VERSION: string = ALGORITHMS[ALGORITHMS.length - 1].version
+
+export function getAlgorithm(version: string): AlgorithmDefinition | undefined {
+  return ALGORITHMS.find((algorithm) => algorithm.version === version)
+}

@@ -1,0 +1,76 @@
+/**
+ * Calendar arithmetic on 'YYYY-MM-DD' strings, done in UTC so it never depends on the host's time
+ * zone or clock (the engine reads no clock at all).
+ */
+
+export const DAY_MS = 86_400_000
+const HOUR_MS = 3_600_000
+
+/**
+ * The engine does not know the user's time zone, so when it checks a timestamp against a window of
+ * local days it admits the widest span any zone could produce.
+ * @see IANA time zone database: offsets run from UTC−12:00 (Etc/GMT+12) to UTC+14:00 (Pacific/Kiritimati)
+ */
+export const EARLIEST_ZONE_LEAD_MS = 14 * HOUR_MS
+export const LATEST_ZONE_LAG_MS = 12 * HOUR_MS
+
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/** Milliseconds of the day's UTC midnight, or null when the string is not a real calendar day. */
+export function parseIsoDay(day: unknown): number | null {
+  if (typeof day !== 'string') return null
+  const match = ISO_DAY.exec(day)
+  if (match === null) return null
+  const [year, month, date] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  const ms = Date.UTC(year, month - 1, date)
+  const back = new Date(ms)
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== date) return null
+  return ms
+}
+
+export function isIsoDay(day: unknown): day is string {
+  return parseIsoDay(day) !== null
+}
+
+export function formatIsoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+/** Shifts a valid day by whole days (negative goes back). */
+export function addDays(day: string, days: number): string {
+  return formatIsoDay((parseIsoDay(day) as number) + days * DAY_MS)
+}
+
+/** Goes back whole calendar months; the 31st of a shorter month clamps to its last day. */
+export function subtractMonths(day: string, months: number): string {
+  const ms = parseIsoDay(day) as number
+  const d = new Date(ms)
+  const monthIndex = d.getUTCFullYear() * 12 + d.getUTCMonth() - months
+  const year = Math.floor(monthIndex / 12)
+  const month = monthIndex - year * 12
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate()
+  return formatIsoDay(Date.UTC(year, month, Math.min(d.getUTCDate(), lastDay)))
+}
+
+/** True when `day` is a valid day within [from, to] (ISO days compare correctly as strings). */
+export function isDayWithin(day: unknown, from: string, to: string): boolean {
+  return isIsoDay(day) && day >= from && day <= to
+}
+
+/** Parses an RFC 3339 timestamp; null when it is not one. */
+export function parseTimestamp(value: unknown): number | null {
+  if (typeof value !== 'string' || value.length < 10) return null
+  const ms = Date.parse(value)
+  return Number.isFinite(ms) ? ms : null
+}
+
+export function utcDayOf(ms: number): string {
+  return formatIsoDay(Math.floor(ms / DAY_MS) * DAY_MS)
+}
+
+/** Whole years between a birth date and a day, or null when the birth date is unusable. */
+export function ageInYears(birthDate: string | null | undefined, on: string): number | null {
+  if (!isIsoDay(birthDate) || birthDate > on) return null
+  const years = Number(on.slice(0, 4)) - Number(birthDate.slice(0, 4))
+  return on.slice(5) < birthDate.slice(5) ? years - 1 : years
+}

@@ -1,0 +1,112 @@
+/**
+ * Small robust statistics. Every function sorts its input first, so a result never depends on the
+ * order of the data (floating-point sums are taken in ascending order).
+ */
+
+/**
+ * MAD × 1.4826 estimates the standard deviation of Gaussian data (1.4826 = 1/Φ⁻¹(0.75)).
+ * @see MathWorks hampel algorithm page; Iglewicz & Hoaglin 1993 (research file [66][67])
+ */
+export const MAD_TO_SD = 1.4826
+
+export function ascending(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b)
+}
+
+export function sumAscending(values: readonly number[]): number {
+  let sum = 0
+  for (const value of ascending(values)) sum += value
+  return sum
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of an empty list')
+  const sorted = ascending(values)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Median absolute deviation from `center` (not scaled). */
+export function medianAbsoluteDeviation(values: readonly number[], center: number): number {
+  return median(values.map((value) => Math.abs(value - center)))
+}
+
+/**
+ * 1-winsorized mean: the lowest value is replaced by the second lowest and the highest by the
+ * second highest before averaging. One wild value therefore counts as its nearest neighbour, while
+ * the statistic stays close to the plain mean that guidelines are written in (steps per day,
+ * minutes per week). With fewer than 3 values it is the plain mean.
+ * Winsorized means are a textbook robust estimator (Wilcox 2012, Introduction to Robust Estimation,
+ * research file [70]); winsorizing exactly one value per side is our engineering choice, sized to
+ * the "one outlier" guarantee of docs/health-score.md.
+ */
+export function winsorizedMean(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('winsorized mean of an empty list')
+  const sorted = ascending(values)
+  const n = sorted.length
+  if (n >= 3) {
+    sorted[0] = sorted[1]
+    sorted[n - 1] = sorted[n - 2]
+  }
+  return sumAscending(sorted) / n
+}
+
+/**
+ * Collapses several values recorded for the same day into one. The API stores one activity or sleep
+ * record per day, so duplicates only come from a caller's mistake; keeping the candidate closest to
+ * the median of all candidates in the window means a stray duplicate cannot dominate (ties go to
+ * the smaller value so the choice never depends on input order).
+ */
+export function collapseDuplicateDays(
+  byDay: ReadonlyMap<string, readonly number[]>,
+  distance: (a: number, b: number) => number = (a, b) => Math.abs(a - b),
+  center: (values: readonly number[]) => number = median,
+): number[] {
+  const all = [...byDay.values()].flat()
+  if (all.length === 0) return []
+  const reference = center(all)
+  return [...byDay.keys()].sort().map((day) => closestTo(byDay.get(day) as readonly number[], reference, distance))
+}
+
+function closestTo(candidates: readonly number[], reference: number, distance: (a: number, b: number) => number): number {
+  let best = Number.NaN
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of ascending(candidates)) {
+    const d = distance(candidate, reference)
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+/** Groups values by a key; the caller decides what a key is (a day, a marker). */
+export function groupValues<T>(items: readonly T[], key: (item: T) => string | null, value: (item: T) => number | null): Map<string, number[]> {
+  const groups = new Map<string, number[]>()
+  for (const item of items) {
+    const k = key(item)
+    const v = value(item)
+    if (k === null || v === null) continue
+    const list = groups.get(k)
+    if (list === undefined) groups.set(k, [v])
+    else list.push(v)
+  }
+  return groups
+}
+
+/** A finite number ≥ 0, else null (defensive: the API validates, the engine does not trust it). */
+export function nonNegative(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null
+}
+
+/** A finite number > 0, else null. */
+export function positive(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null
+}
+
+export function roundTo(value: number, decimals: number): number {
+  const factor = 10 ** decimals
+  return Math.round(value * factor) / factor
+}

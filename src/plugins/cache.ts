@@ -1,0 +1,218 @@
+/**
+ * The read cache: Redis (ioredis) when REDIS_URL is set, else an in-process LRU. Keys are scoped
+ * by a per-user generation number, so one INCR on any write invalidates every cached read of that
+ * user on every instance. Redis errors or timeouts never fail a request: the call counts as
+ * `error`, and after repeated failures a circuit breaker bypasses Redis for a cool-down.
+ */
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+import { LRUCache } from 'lru-cache'
+import type { Config } from '../config.js'
+import type { Metrics } from '../metrics.js'
+
+export interface CacheStore {
+  readonly kind: 'redis' | 'memory'
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, ttlSeconds: number): Promise<void>
+  incr(key: string): Promise<number>
+  del(keys: string[]): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export class MemoryStore implements CacheStore {
+  readonly kind = 'memory' as const
+  private readonly lru: LRUCache<string, string>
+  // generations must not be evicted before the entries they guard: keep them apart, unbounded
+  // by count but tiny (one number per active user)
+  private readonly counters = new Map<string, number>()
+  constructor(max: number) {
+    this.lru = new LRUCache<string, string>({ max, ttlAutopurge: false })
+  }
+  async get(key: string) {
+    const counter = this.counters.get(key)
+    if (counter !== undefined) return String(counter)
+    return this.lru.get(key) ?? null
+  }
+  async set(key: string, value: string, ttlSeconds: number) {
+    this.lru.set(key, value, { ttl: ttlSeconds * 1000 })
+  }
+  async incr(key: string) {
+    const next = (this.counters.get(key) ?? 0) + 1
+    this.counters.set(key, next)
+    return next
+  }
+  async del(keys: string[]) {
+    for (const key of keys) {
+      this.lru.delete(key)
+      this.counters.delete(key)
+    }
+  }
+  async ping() {}
+  async close() {
+    this.lru.clear()
+  }
+}
+
+export class RedisStore implements CacheStore {
+  readonly kind = 'redis' as const
+  constructor(readonly redis: Redis) {}
+  async get(key: string) {
+    return this.redis.get(key)
+  }
+  async set(key: string, value: string, ttlSeconds: number) {
+    await this.redis.set(key, value, 'EX', ttlSeconds)
+  }
+  async incr(key: string) {
+    return this.redis.incr(key)
+  }
+  async del(keys: string[]) {
+    if (keys.length) await this.redis.del(...keys)
+  }
+  async ping() {
+    await this.redis.ping()
+  }
+  async close() {
+    this.redis.disconnect()
+  }
+}
+
+export function createRedis(url: string, config: Config, extra: { name: string }): Redis {
+  return new Redis(url, {
+    connectionName: extra.name,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: 2000,
+    // fail fast while disconnected instead of queueing commands until the request times out
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(times * 200, 2000)
+  })
+}
+
+/** After FAILURE_THRESHOLD consecutive errors, bypass the store for COOL_DOWN_MS, then try again. */
+const FAILURE_THRESHOLD = 5
+const COOL_DOWN_MS = 5000
+
+export class ResilientCache {
+  private failures = 0
+  private openUntil = 0
+  constructor(
+    readonly store: CacheStore,
+    private readonly metrics: Metrics,
+    private readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now
+  ) {
+    metrics.cacheCircuitOpen.set(0)
+  }
+
+  get kind() {
+    return this.store.kind
+  }
+
+  private available(): boolean {
+    if (this.openUntil === 0) return true
+    if (this.now() >= this.openUntil) return true // half-open: let the next call probe
+    return false
+  }
+
+  private succeeded() {
+    if (this.failures !== 0 || this.openUntil !== 0) {
+      this.failures = 0
+      this.openUntil = 0
+      this.metrics.cacheCircuitOpen.set(0)
+      if (this.store.kind === 'redis') this.metrics.redisUp.set({ role: 'cache' }, 1)
+    }
+  }
+
+  private failed() {
+    this.failures += 1
+    if (this.store.kind === 'redis') this.metrics.redisUp.set({ role: 'cache' }, 0)
+    if (this.failures >= FAILURE_THRESHOLD) {
+      this.openUntil = this.now() + COOL_DOWN_MS
+      this.metrics.cacheCircuitOpen.set(1)
+    }
+  }
+
+  /** Run a store call; on error or open circuit return `fallback` and count it. */
+  private async guard<T>(call: () => Promise<T>, fallback: T, countAs?: 'error' | 'bypass'): Promise<{ ok: boolean; value: T }> {
+    if (!this.available()) {
+      if (countAs) this.metrics.cacheRequests.inc({ result: 'bypass' })
+      return { ok: false, value: fallback }
+    }
+    try {
+      const value = await call()
+      this.succeeded()
+      return { ok: true, value }
+    } catch {
+      this.failed()
+      if (countAs) this.metrics.cacheRequests.inc({ result: 'error' })
+      return { ok: false, value: fallback }
+    }
+  }
+
+  /** Generation of a user's cached reads; null when the store cannot be read (then: don't cache). */
+  async generation(userUuid: string): Promise<string | null> {
+    const result = await this.guard(() => this.store.get(`gen:${userUuid}`), null)
+    if (!result.ok) return null
+    return result.value ?? '0'
+  }
+
+  /** Invalidate every cached read of the user, on every instance. Never throws. */
+  async bumpGeneration(userUuid: string): Promise<boolean> {
+    return (await this.guard(() => this.store.incr(`gen:${userUuid}`), 0)).ok
+  }
+
+  async get(key: string): Promise<string | null> {
+    const result = await this.guard(() => this.store.get(key), null, 'error')
+    if (result.ok) this.metrics.cacheRequests.inc({ result: result.value === null ? 'miss' : 'hit' })
+    return result.value
+  }
+
+  async set(key: string, value: string, ttlSeconds = this.ttlSeconds): Promise<void> {
+    await this.guard(() => this.store.set(key, value, ttlSeconds), undefined)
+  }
+
+  async forgetUser(userUuid: string): Promise<void> {
+    await this.bumpGeneration(userUuid)
+  }
+
+  async health(): Promise<'ok' | 'memory' | 'down'> {
+    if (this.store.kind === 'memory') return 'memory'
+    try {
+      await this.store.ping()
+      this.succeeded()
+      this.metrics.redisUp.set({ role: 'cache' }, 1)
+      return 'ok'
+    } catch {
+      this.metrics.redisUp.set({ role: 'cache' }, 0)
+      return 'down'
+    }
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cache: ResilientCache
+  }
+}
+
+export interface CachePluginOptions {
+  config: Config
+}
+
+export default fp<CachePluginOptions>(
+  async (fastify, opts) => {
+    const store: CacheStore = opts.config.REDIS_URL
+      ? new RedisStore(createRedis(opts.config.REDIS_URL, opts.config, { name: 'health-tracker-cache' }))
+      : new MemoryStore(opts.config.CACHE_MAX_ENTRIES)
+    if (store instanceof RedisStore) {
+      store.redis.on('error', () => {}) // reported through redis_up and the breaker, not as crashes
+      store.redis.on('ready', () => fastify.metrics.redisUp.set({ role: 'cache' }, 1))
+      store.redis.on('close', () => fastify.metrics.redisUp.set({ role: 'cache' }, 0))
+    }
+    fastify.decorate('cache', new ResilientCache(store, fastify.metrics, opts.config.CACHE_TTL_SECONDS))
+    fastify.addHook('onClose', async () => store.close())
+  },
+  { name: 'cache', dependencies: ['metrics'] }
+)

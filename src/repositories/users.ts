@@ -1,0 +1,57 @@
+/** Users table queries. Plain functions taking `db` (or a transaction) first; no HTTP here. */
+import { sql } from 'kysely'
+import type { DB, NewUserRow, UserRow, UserUpdate } from './database.js'
+import { dayAfter, decodeCursor, pageOf } from './pagination.js'
+
+export async function insertUser(db: DB, row: NewUserRow): Promise<UserRow> {
+  return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findUser(db: DB, userUuid: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('user_uuid', '=', userUuid).executeTakeFirst()
+}
+
+export async function updateUser(db: DB, userUuid: string, update: UserUpdate): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...update, updated_at: sql<Date>`now()` })
+    .where('user_uuid', '=', userUuid)
+    .returningAll()
+    .executeTakeFirst()
+}
+
+export async function deleteUser(db: DB, userUuid: string): Promise<boolean> {
+  const result = await db.deleteFrom('users').where('user_uuid', '=', userUuid).executeTakeFirst()
+  return Number(result.numDeletedRows) > 0
+}
+
+/** Bump the user's data version: called in the same transaction as every write of their data. */
+export async function touchUserData(db: DB, userUuid: string): Promise<number | undefined> {
+  const row = await db
+    .updateTable('users')
+    .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
+    .where('user_uuid', '=', userUuid)
+    .returning('data_version')
+    .executeTakeFirst()
+  return row?.data_version
+}
+
+export interface UserListQuery {
+  limit: number
+  cursor?: string
+  from?: string
+  to?: string
+}
+
+/** Newest first, keyset on (created_at, user_uuid). */
+export async function listUsers(db: DB, query: UserListQuery) {
+  const after = decodeCursor(query.cursor, 2)
+  let q = db.selectFrom('users').selectAll()
+  if (query.from) q = q.where('created_at', '>=', new Date(`${query.from}T00:00:00Z`))
+  if (query.to) q = q.where('created_at', '<', new Date(`${dayAfter(query.to)}T00:00:00Z`))
+  if (after) {
+    q = q.where((eb) => eb(eb.refTuple('created_at', 'user_uuid'), '<', eb.tuple(new Date(String(after[0])), String(after[1]))))
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('user_uuid', 'desc').limit(query.limit + 1).execute()
+  return pageOf(rows, query.limit, (r) => [r.created_at.toISOString(), r.user_uuid])
+}

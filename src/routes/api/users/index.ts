@@ -1,0 +1,62 @@
+/** /api/users — thin: schema, then one call into the users service. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { ListQuery, Page, UserUuidParams, errorResponses } from '../../../schemas/common.js'
+import { User, UserCreate, UserPatch } from '../../../schemas/users.js'
+import { assertPrivileged } from '../../../plugins/auth.js'
+import { listUsers } from '../../../repositories/users.js'
+import * as service from '../../../services/users.js'
+
+const usersRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/', {
+    schema: {
+      tags: ['users'],
+      summary: 'create a user (a `user` token only itself)',
+      body: UserCreate,
+      response: { 201: User, ...errorResponses(403, 409, 422) }
+    }
+  }, async (request, reply) => {
+    const user = await service.createUser(fastify, request.principal!, request.body)
+    return reply.code(201).header('location', `/api/users/${user.user_uuid}`).send(user)
+  })
+
+  fastify.get('/', {
+    schema: {
+      tags: ['users'],
+      summary: 'list users, newest first (admin/service only)',
+      querystring: ListQuery,
+      response: { 200: Page(User), ...errorResponses(403) }
+    }
+  }, async (request) => {
+    assertPrivileged(request.principal)
+    return listUsers(fastify.db.reader, request.query)
+  })
+
+  fastify.get('/:user_uuid', {
+    schema: { tags: ['users'], summary: 'get a user', params: UserUuidParams, response: { 200: User, ...errorResponses(404) } }
+  }, async (request) => service.getUser(fastify, request.principal, request.params.user_uuid))
+
+  fastify.patch('/:user_uuid', {
+    schema: {
+      tags: ['users'],
+      summary: 'update a user',
+      params: UserUuidParams,
+      body: UserPatch,
+      response: { 200: User, ...errorResponses(404, 409, 422) }
+    }
+  }, async (request) => service.patchUser(fastify, request.principal, request.params.user_uuid, request.body))
+
+  fastify.delete('/:user_uuid', {
+    schema: {
+      tags: ['users'],
+      summary: 'erase a user and all of their data, scores, logs of their data and cache entries',
+      params: UserUuidParams,
+      response: { 204: Type.Null({ description: 'erased' }), ...errorResponses(404) }
+    }
+  }, async (request, reply) => {
+    await service.deleteUser(fastify, request.principal, request.params.user_uuid)
+    return reply.code(204).send(null)
+  })
+}
+
+export default usersRoutes
