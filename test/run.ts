@@ -5,7 +5,7 @@
  * Extra arguments go to tap (`npm test -- test/routes/users.test.ts`).
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -39,6 +39,7 @@ async function main(): Promise<number> {
   let stop = async () => {}
   if (!env.DATABASE_URL) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ht-test-pg-'))
+    chmodSync(dir, 0o755) // as root, PostgreSQL runs as the `postgres` user and must reach it
     const port = await freePort()
     const db = await startEmbeddedPostgres(path.join(dir, 'data'), port, { info: (m) => console.log(m) }, false)
     env.DATABASE_URL = db.url

@@ -225,23 +225,24 @@ export function validateBloodPanel(
   if (isAbsent(input.results) || !Array.isArray(input.results) || input.results.length === 0) {
     issues.push({ path: '/results', message: 'results must contain at least one { marker, value, unit }' })
   } else {
+    // Duplicates are detected on the marker name alone, so they are reported even when one of the
+    // duplicated results has other problems too.
     const firstIndexOfMarker = new Map<BloodMarkerId, number>()
     input.results.forEach((item, index) => {
       const outcome = normalizeBloodResult(item ?? {}, sex)
-      if (!outcome.ok) {
-        issues.push(...prefixIssues(pointer('results', index), outcome.issues))
-        return
-      }
-      const first = firstIndexOfMarker.get(outcome.value.marker)
+      if (!outcome.ok) issues.push(...prefixIssues(pointer('results', index), outcome.issues))
+      const marker = typeof item?.marker === 'string' ? findMarker(item.marker) : undefined
+      if (marker === undefined) return
+      const first = firstIndexOfMarker.get(marker.id)
       if (first !== undefined) {
         issues.push({
           path: pointer('results', index, 'marker'),
-          message: `duplicate marker '${outcome.value.marker}' (already given at /results/${first}); send each marker once per panel`,
+          message: `duplicate marker '${marker.id}' (already given at /results/${first}); send each marker once per panel`,
         })
         return
       }
-      firstIndexOfMarker.set(outcome.value.marker, index)
-      results.push(outcome.value)
+      firstIndexOfMarker.set(marker.id, index)
+      if (outcome.ok) results.push(outcome.value)
     })
   }
 

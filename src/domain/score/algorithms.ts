@@ -19,13 +19,15 @@ import type { AlgorithmDefinition } from './types.js'
 const OURA_BANDS = { excellent: 85, good: 70, fair: 60 } as const
 
 /**
- * Windows: 7 days of activity and sleep (the weekly unit of the WHO target [10] and of the
- * Plews HRV week [29]); a 28-day personal baseline (Oura learns a baseline in about two weeks and
- * WHOOP calibrates after 4 nights [8][61]; 28 days is our engineering choice from the issue);
- * the latest blood panel of the last 12 months (engineering choice from the issue: lipids and
- * HbA1c are commonly rechecked yearly, no source in the research file).
+ * Windows: 7 days of activity and sleep (the weekly unit of the WHO target [10]); a 28-day personal
+ * baseline (Oura learns a baseline in about two weeks and WHOOP calibrates after 4 nights [8][61];
+ * 28 days is our engineering choice from the issue); resting heart rate judged on the last 7 days
+ * and HRV on the last 14, as Oura's HRV balance does ("average HRV from the past 14 days against
+ * your long-term average" [8], confirmed by search); the latest blood panel of the last 12 months
+ * (engineering choice from the issue: lipids and HbA1c are commonly rechecked yearly, no source in
+ * the research file).
  */
-const WINDOWS = { activityDays: 7, sleepDays: 7, baselineDays: 28, recentDays: 7, bloodMonths: 12 } as const
+const WINDOWS = { activityDays: 7, sleepDays: 7, baselineDays: 28, recentDays: 7, hrvRecentDays: 14, bloodMonths: 12 } as const
 
 const MINIMUMS = {
   /** Engineering choice: one component alone is a sub-score, not a health score. */
@@ -48,41 +50,45 @@ const V1: AlgorithmDefinition = {
     'Paluch 2022, AASM/SRS 2015, 2017 ACC/AHA, ADA and NCEP ATP III targets; resting heart rate ' +
     'and HRV (lnRMSSD) judged against a personal 28-day baseline. Bands 85/70/60.',
   /**
-   * Engineering choice: activity and sleep are measured every day and are the most modifiable, so
-   * they weigh most; biometrics are cardiovascular risk markers and recovery signals; one blood
-   * panel is a snapshot up to a year old, so it weighs least.
+   * Engineering choice: equal weights. No source ranks activity, sleep, vital signs and blood
+   * markers against each other; the closest published composite, the AHA Life's Essential 8 score,
+   * is the unweighted mean of its metrics (secondary sources, confirmed by search; the AHA point
+   * tables themselves were not retrieved, so they are not used here).
    */
-  componentWeights: { activity: 0.3, sleep: 0.3, biometrics: 0.25, blood: 0.15 },
+  componentWeights: { activity: 0.25, sleep: 0.25, biometrics: 0.25, blood: 0.25 },
   contributorWeights: {
     /** Engineering choice: the WHO minutes target [10] and the step dose–response [15] count equally. */
     activity: { moderate_vigorous_minutes: 0.5, steps: 0.5 },
     /**
-     * Engineering choice: duration has the firmest guideline [14]; regularity is strongly tied to
-     * mortality [60] but measured here by a proxy; consumer sleep staging is the least accurate input.
+     * Engineering choice: duration has the firmest guideline [14]; regularity predicted mortality
+     * even better than duration in UK Biobank [60] but is measured here by a proxy; consumer sleep
+     * staging is the least accurate input, so the stage shares weigh least.
      */
-    sleep: { sleep_duration: 0.45, sleep_regularity: 0.25, deep_sleep_share: 0.15, rem_sleep_share: 0.15 },
+    sleep: { sleep_duration: 0.5, sleep_regularity: 0.3, deep_sleep_share: 0.1, rem_sleep_share: 0.1 },
     /**
-     * Engineering choice: the two baseline signals (as Oura/WHOOP use [8][80]) and blood pressure
-     * (a guideline-defined risk factor [13]) carry most of the weight; systolic over diastolic.
+     * Engineering choice: blood pressure, the guideline-defined risk factor [13], weighs most
+     * (systolic over diastolic); the two baseline signals (as Oura/WHOOP use [8][80]) show change
+     * rather than level, and SpO2 is rarely abnormal in the users this score is for.
      */
     biometrics: {
-      resting_heart_rate: 0.25,
-      hrv: 0.25,
-      systolic_blood_pressure: 0.2,
-      diastolic_blood_pressure: 0.15,
+      resting_heart_rate: 0.2,
+      hrv: 0.2,
+      systolic_blood_pressure: 0.25,
+      diastolic_blood_pressure: 0.2,
       spo2: 0.15,
     },
     /**
-     * Engineering choice: glycaemia and LDL (the primary ATP III target [4]) weigh most; HbA1c over
-     * a single glucose value because it reflects ~3 months; total cholesterol overlaps LDL + HDL.
+     * Engineering choice: glycaemia and lipids weigh half each. HbA1c over a single glucose value
+     * because it reflects ~3 months [1]; LDL, the primary ATP III target [4], leads the lipids;
+     * total cholesterol overlaps LDL + HDL, so it weighs least.
      */
     blood: {
-      hba1c: 0.25,
-      fasting_glucose: 0.15,
+      hba1c: 0.3,
+      fasting_glucose: 0.2,
       ldl_cholesterol: 0.25,
-      hdl_cholesterol: 0.15,
-      triglycerides: 0.1,
-      total_cholesterol: 0.1,
+      hdl_cholesterol: 0.1,
+      triglycerides: 0.075,
+      total_cholesterol: 0.075,
     },
   },
   bands: OURA_BANDS,
@@ -98,18 +104,18 @@ const V2: AlgorithmDefinition = {
     'Biometrics adds the absolute resting-heart-rate level (Zhang et al., CMAJ 2016: mortality RR ' +
     '1.09 per +10 bpm, 1.45 above 80 bpm) at weight 0.15, so a persistently high resting heart rate ' +
     'lowers the score even when it is stable against the personal baseline. To make room, the ' +
-    'baseline resting-heart-rate weight goes from 0.25 to 0.15 and HRV from 0.25 to 0.20. ' +
-    'Scores of users with a resting heart rate above ~55 bpm go down by up to a few points.',
+    'baseline resting-heart-rate and HRV weights go from 0.20 to 0.15 and SpO2 from 0.15 to 0.10. ' +
+    'Users with a resting heart rate above 50 bpm score up to a few points lower.',
   contributorWeights: {
     ...V1.contributorWeights,
     /** Engineering choice; see the changelog. Sums to 1 like v1. */
     biometrics: {
       resting_heart_rate: 0.15,
-      hrv: 0.2,
+      hrv: 0.15,
       resting_heart_rate_level: 0.15,
-      systolic_blood_pressure: 0.2,
-      diastolic_blood_pressure: 0.15,
-      spo2: 0.15,
+      systolic_blood_pressure: 0.25,
+      diastolic_blood_pressure: 0.2,
+      spo2: 0.1,
     },
   },
 }

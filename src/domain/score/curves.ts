@@ -2,9 +2,12 @@
  * Scoring curves: piecewise-linear maps from a measured value to a 0–100 sub-score.
  *
  * The x positions (targets, thresholds, plateaus) come from the cited guideline or study. The
- * sub-score given at each point is OUR ENGINEERING CHOICE: no guideline publishes a 0–100 scale.
- * Between points the score is interpolated linearly and beyond the ends it is held flat, so a small
- * change in a measurement never makes the score jump. Numbers in [brackets] refer to the source
+ * sub-score given at each point is OUR ENGINEERING CHOICE (none of the cited guidelines publishes a
+ * 0–100 scale), made by one convention so the components are comparable: 100 at the guideline
+ * target, about 75 at the end of the first category beyond it, about 50 at the end of the next
+ * ("borderline" / "prediabetes" / "stage 1"), about 20 at the disease or stage-2 level and 0 at the
+ * crisis / very-high level. Between points the score is interpolated linearly and beyond the ends
+ * it is held flat, so a small change in a measurement never makes the score jump. Numbers in [brackets] refer to the source
  * list of docs/health-score.md (same numbering as the research file).
  */
 
@@ -87,7 +90,7 @@ export const STEPS_OLDER_ADULT_AGE = 60
  *   decline above 9 h. Full credit 7–9 h as Oura does [9]. Sub-scores: engineering choice.
  */
 export const SLEEP_DURATION_CURVE: ScoringCurve = {
-  points: [[4, 0], [5, 35], [6, 70], [7, 100], [9, 100], [10, 85], [12, 50]],
+  points: [[4, 0], [5, 30], [6, 60], [7, 100], [9, 100], [10, 85], [12, 50]],
   target: '7–9 h',
   source: 'AASM/SRS (Watson et al., J Clin Sleep Med 2015;11:591)',
 }
@@ -143,24 +146,27 @@ export const RESTING_HEART_RATE_DEVIATION_CURVE: ScoringCurve = {
 }
 
 /**
- * HRV: robust z-score of the recent week's lnRMSSD against the personal 28-day baseline
+ * HRV: robust z-score of the last 14 days' lnRMSSD against the personal 28-day baseline
  * (median and 1.4826 × MAD of daily lnRMSSD).
  * @see Plews et al. IJSPP 2014;9:783 [29]: analyse lnRMSSD, averaged over ≥ 3 valid days a week.
- *   Buchheit, Front Physiol 2014;5:73 [63]: judge a change against its smallest worthwhile change,
- *   commonly 0.5 SD — hence full credit down to z = −0.5. Lower points: engineering choice.
+ *   Buchheit, Front Physiol 2014;5:73 [63]: judge a change against measurement error and the
+ *   smallest worthwhile change, commonly taken as 0.5 SD — hence full credit down to z = −0.5
+ *   (the 0.5 factor is the usual sport-science convention, not a number from [63]). The gentle
+ *   slope below (30 points per SD) is our engineering choice, sized so that one stray reading
+ *   cannot move the total score by a point (see docs, "Robustness").
  */
 export const HRV_DEVIATION_CURVE: ScoringCurve = {
-  points: [[-3, 0], [-2, 30], [-1, 70], [-0.5, 100]],
+  points: [[-4, 0], [-2.5, 40], [-1.5, 70], [-0.5, 100]],
   target: 'at or above your 28-day baseline minus 0.5 SD (lnRMSSD)',
   source: 'Plews et al., IJSPP 2014;9:783; Buchheit, Front Physiol 2014;5:73',
 }
 
 /**
  * Floor of the baseline SD of daily lnRMSSD, for users whose HRV barely moves (MAD = 0 would make
- * every change infinite). 0.05 ln units ≈ 5% of RMSSD.
+ * every change infinite). 0.1 ln units ≈ 10% of RMSSD.
  * @see research file §4, "MAD = 0", option (b): floor the MAD [73]. The value is our engineering choice.
  */
-export const HRV_LN_SD_FLOOR = 0.05
+export const HRV_LN_SD_FLOOR = 0.1
 
 /**
  * Absolute resting heart rate level (v2 onwards).
@@ -182,7 +188,7 @@ export const RESTING_HEART_RATE_LEVEL_CURVE: ScoringCurve = {
  *   (confirmed by search, secondary summaries). Sub-scores per category: engineering choice.
  */
 export const SYSTOLIC_BLOOD_PRESSURE_CURVE: ScoringCurve = {
-  points: [[120, 100], [130, 80], [140, 55], [160, 25], [180, 0]],
+  points: [[120, 100], [130, 75], [140, 50], [160, 20], [180, 0]],
   target: '< 120 mmHg (ACC/AHA normal)',
   source: '2017 ACC/AHA (Whelton et al., Hypertension 2018;71:1269)',
 }
@@ -193,7 +199,7 @@ export const SYSTOLIC_BLOOD_PRESSURE_CURVE: ScoringCurve = {
  *   engineering choice.
  */
 export const DIASTOLIC_BLOOD_PRESSURE_CURVE: ScoringCurve = {
-  points: [[80, 100], [90, 55], [100, 25], [120, 0]],
+  points: [[80, 100], [90, 50], [100, 20], [120, 0]],
   target: '< 80 mmHg (ACC/AHA normal)',
   source: '2017 ACC/AHA (Whelton et al., Hypertension 2018;71:1269)',
 }
@@ -217,7 +223,7 @@ export const SPO2_CURVE: ScoringCurve = {
  *   ADA glycemic targets [2]: hypoglycaemia level 1 < 70, level 2 < 54. Sub-scores: engineering choice.
  */
 export const FASTING_GLUCOSE_CURVE: ScoringCurve = {
-  points: [[40, 0], [54, 40], [70, 100], [99, 100], [125, 60], [126, 45], [200, 0]],
+  points: [[40, 0], [54, 40], [70, 100], [99, 100], [125, 50], [140, 20], [200, 0]],
   target: '70–99 mg/dL (ADA normal fasting)',
   source: 'ADA Standards of Care: Diagnosis and Classification',
 }
@@ -228,7 +234,7 @@ export const FASTING_GLUCOSE_CURVE: ScoringCurve = {
  *   Sub-scores: engineering choice.
  */
 export const HBA1C_CURVE: ScoringCurve = {
-  points: [[5.6, 100], [6.4, 60], [6.5, 50], [8, 20], [10, 0]],
+  points: [[5.6, 100], [6.4, 50], [7, 20], [9, 0]],
   target: '< 5.7% (ADA normal)',
   source: 'ADA Standards of Care: Diagnosis and Classification',
 }
@@ -239,7 +245,7 @@ export const HBA1C_CURVE: ScoringCurve = {
  *   borderline high, 160–189 high, ≥ 190 very high. Sub-scores: engineering choice.
  */
 export const LDL_CURVE: ScoringCurve = {
-  points: [[100, 100], [130, 80], [160, 55], [190, 25], [220, 0]],
+  points: [[100, 100], [130, 75], [160, 50], [190, 20], [220, 0]],
   target: '< 100 mg/dL (ATP III optimal)',
   source: 'NCEP ATP III (2002)',
 }
@@ -261,7 +267,7 @@ export const HDL_CURVE: ScoringCurve = {
  *   high, ≥ 500 very high. Sub-scores: engineering choice.
  */
 export const TRIGLYCERIDES_CURVE: ScoringCurve = {
-  points: [[150, 100], [200, 65], [500, 15], [800, 0]],
+  points: [[150, 100], [200, 50], [500, 10], [800, 0]],
   target: '< 150 mg/dL (ATP III normal)',
   source: 'NCEP ATP III (2002)',
 }
@@ -272,7 +278,7 @@ export const TRIGLYCERIDES_CURVE: ScoringCurve = {
  *   engineering choice.
  */
 export const TOTAL_CHOLESTEROL_CURVE: ScoringCurve = {
-  points: [[200, 100], [240, 60], [300, 20], [350, 0]],
+  points: [[200, 100], [240, 50], [300, 10], [350, 0]],
   target: '< 200 mg/dL (ATP III desirable)',
   source: 'NCEP ATP III (2002)',
 }

@@ -142,7 +142,10 @@ export interface AlgorithmDefinition {
     activityDays: number
     sleepDays: number
     baselineDays: number
+    /** Recent window for resting heart rate (and its level). */
     recentDays: number
+    /** Recent window for HRV, longer because day-to-day lnRMSSD is noisy. */
+    hrvRecentDays: number
     bloodMonths: number
   }>
   minimums: Readonly<{

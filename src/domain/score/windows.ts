@@ -16,13 +16,14 @@ export interface ScoreWindow {
   /** Timestamps (biometrics) in [baselineStartMs, endMs) count; see dates.ts for the zone slack. */
   baselineStartMs: number
   recentStartMs: number
+  hrvRecentStartMs: number
   endMs: number
 }
 
 export function computeScoreWindow(date: string, algorithm: AlgorithmDefinition): ScoreWindow {
   const dayMs = parseIsoDay(date)
   if (dayMs === null) throw new RangeError(`date must be a calendar day YYYY-MM-DD, got ${JSON.stringify(date)}`)
-  const { activityDays, sleepDays, baselineDays, recentDays, bloodMonths } = algorithm.windows
+  const { activityDays, sleepDays, baselineDays, recentDays, hrvRecentDays, bloodMonths } = algorithm.windows
   const baselineFrom = addDays(date, -(baselineDays - 1))
   const recentFrom = addDays(date, -(recentDays - 1))
   return {
@@ -34,6 +35,7 @@ export function computeScoreWindow(date: string, algorithm: AlgorithmDefinition)
     bloodFrom: subtractMonths(date, bloodMonths),
     baselineStartMs: (parseIsoDay(baselineFrom) as number) - EARLIEST_ZONE_LEAD_MS,
     recentStartMs: (parseIsoDay(recentFrom) as number) - EARLIEST_ZONE_LEAD_MS,
+    hrvRecentStartMs: (parseIsoDay(addDays(date, -(hrvRecentDays - 1))) as number) - EARLIEST_ZONE_LEAD_MS,
     endMs: dayMs + DAY_MS + LATEST_ZONE_LAG_MS,
   }
 }

@@ -106,23 +106,18 @@ export function validateSleep(input: SleepInput, now: Date): Validated<Normalize
     }
   }
 
+  // Stage minutes (asleep + awake) fit in the time in bed; without start/end, in the longest
+  // allowed time in bed.
   const inBedStages = presentValues(metrics, IN_BED_STAGE_FIELDS)
-  if (timeInBed !== null && inBedStages.length > 0 && sumExceedsLimit(inBedStages, timeInBed, true)) {
+  const inBedLimit = timeInBed ?? MAX_TIME_IN_BED_MINUTES
+  if (inBedStages.length > 0 && sumExceedsLimit(inBedStages, inBedLimit, timeInBed !== null)) {
     const names = presentNames(metrics, IN_BED_STAGE_FIELDS).join(' + ')
-    const sum = inBedStages.reduce((total, m) => total + m, 0)
-    issues.push({
-      path: '',
-      message: `${names} (${formatNumber(sum)} min) must not exceed the time in bed between sleep_start and sleep_end (${formatNumber(timeInBed)} min)`,
-    })
-  }
-
-  // Without start/end the stages are still bounded by the longest allowed time in bed, and the
-  // total they would derive by the total-sleep plausibility bound.
-  if (timeInBed === null && inBedStages.length > 0 && sumExceedsLimit(inBedStages, MAX_TIME_IN_BED_MINUTES, false)) {
-    issues.push({
-      path: '',
-      message: `${presentNames(metrics, IN_BED_STAGE_FIELDS).join(' + ')} (${formatNumber(inBedStages.reduce((t, m) => t + m, 0))} min) must not exceed ${MAX_TIME_IN_BED_MINUTES} min, the longest allowed time in bed`,
-    })
+    const sum = formatNumber(inBedStages.reduce((total, m) => total + m, 0))
+    const limit =
+      timeInBed !== null
+        ? `the time in bed between sleep_start and sleep_end (${formatNumber(timeInBed)} min)`
+        : `${MAX_TIME_IN_BED_MINUTES} min, the longest allowed time in bed`
+    issues.push({ path: '', message: `${names} (${sum} min) must not exceed ${limit}` })
   }
 
   const total = metrics.total_sleep_minutes

@@ -69,7 +69,8 @@ function readEmail(issues: FieldIssue[], value: unknown): string | null {
   const wellFormed =
     at > 0 &&
     !/\s/.test(email) &&
-    !domain.includes('@') &&
+    // An "@" inside the local part is legal only in a quoted local part ("a@b"@example.com).
+    (!local.includes('@') || /^".*"$/.test(local)) &&
     domainLabels.length >= 2 &&
     domainLabels.every((label) => label.length > 0)
   if (!wellFormed) {

@@ -94,7 +94,7 @@ export interface ManifestProblem {
  */
 export async function validateManifests(manifests: Manifest[]): Promise<ManifestProblem[]> {
   const problems: ManifestProblem[] = []
-  for (const m of manifests) {
+  for (let m of manifests) {
     const name = `${m?.kind}/${m?.metadata?.name}`
     if (!m || typeof m.apiVersion !== 'string' || typeof m.kind !== 'string' || typeof m.metadata?.name !== 'string') {
       problems.push({ object: name, problem: 'missing apiVersion, kind or metadata.name' })
@@ -105,6 +105,11 @@ export async function validateManifests(manifests: Manifest[]): Promise<Manifest
       continue
     }
     const Model = await modelFor(m.apiVersion, m.kind)
+    if (m.kind === 'Secret' && m.data) {
+      // kustomize wraps long base64 values over several lines; the API server (Go's base64
+      // decoder) skips the line breaks, the "byte" format regex of the schema does not
+      m = { ...m, data: Object.fromEntries(Object.entries<string>(m.data).map(([k, v]) => [k, v.replace(/\s+/g, '')])) }
+    }
     if (!Model) {
       problems.push({ object: name, problem: `no schema for ${m.apiVersion} ${m.kind}` })
       continue

@@ -1,0 +1,122 @@
+import { assembleComponent, displayValue, type ComponentComputation, type ScoredContributor } from './component-assembly.js'
+import { DEEP_SLEEP_SHARE_CURVE, REM_SLEEP_SHARE_CURVE, SLEEP_DURATION_CURVE, SLEEP_REGULARITY_CURVE, scoreOnCurve, type ScoringCurve } from './curves.js'
+import { DAY_MS, parseTimestamp } from './dates.js'
+import { ascending, collapseDuplicateDays, groupValues, nonNegative, winsorizedMean } from './robust-stats.js'
+import type { AlgorithmDefinition, SleepNightInput } from './types.js'
+
+const MINUTES_PER_DAY = 1440
+
+/**
+ * Sleep component: duration (AASM/SRS), regularity of the sleep midpoint, and the deep and REM
+ * shares of staged sleep, over the 7-night window. `nights` are the window's records with quality 'ok'.
+ */
+export function computeSleepComponent(nights: readonly SleepNightInput[], algorithm: AlgorithmDefinition): ComponentComputation | null {
+  const minimum = algorithm.minimums.dailyValues
+  const hoursByNight = groupValues(nights, (n) => n.date, sleepHours)
+  const deepByNight = groupValues(nights, (n) => n.date, (n) => stageShare(n, 'deep'))
+  const remByNight = groupValues(nights, (n) => n.date, (n) => stageShare(n, 'rem'))
+  const midpointByNight = groupValues(nights, (n) => n.date, sleepMidpointMinuteOfDay)
+  const nightsWithData = new Set([...hoursByNight.keys(), ...deepByNight.keys(), ...midpointByNight.keys()]).size
+  return assembleComponent(
+    [
+      scoreAverage('sleep_duration', collapseDuplicateDays(hoursByNight), minimum, SLEEP_DURATION_CURVE, 'h', 2),
+      scoreRegularity(midpointByNight, minimum),
+      scoreAverage('deep_sleep_share', collapseDuplicateDays(deepByNight), minimum, DEEP_SLEEP_SHARE_CURVE, 'fraction', 3),
+      scoreAverage('rem_sleep_share', collapseDuplicateDays(remByNight), minimum, REM_SLEEP_SHARE_CURVE, 'fraction', 3),
+    ],
+    algorithm.contributorWeights.sleep,
+    nightsWithData / algorithm.windows.sleepDays,
+  )
+}
+
+/** Hours asleep; when the total is missing, the sum of the stages given (as the API itself does). */
+export function sleepHours(night: SleepNightInput): number | null {
+  const total = nonNegative(night.total_sleep_minutes)
+  if (total !== null) return total / 60
+  const stages = [night.deep_minutes, night.rem_minutes, night.light_minutes].map(nonNegative)
+  if (stages.every((s) => s === null)) return null
+  return stages.reduce<number>((sum, s) => sum + (s ?? 0), 0) / 60
+}
+
+/**
+ * Share of a stage within staged sleep (deep + REM + light). Using the staged sum rather than the
+ * total keeps the proportions independent of how the total was measured, so more sleep with the
+ * same proportions never changes this contributor.
+ */
+export function stageShare(night: SleepNightInput, stage: 'deep' | 'rem'): number | null {
+  const deep = nonNegative(night.deep_minutes)
+  const rem = nonNegative(night.rem_minutes)
+  const light = nonNegative(night.light_minutes)
+  if (deep === null || rem === null || light === null) return null
+  const staged = deep + rem + light
+  if (staged <= 0) return null
+  return (stage === 'deep' ? deep : rem) / staged
+}
+
+/**
+ * Clock time (minutes after 00:00 UTC) halfway between falling asleep and waking. The user's time
+ * zone is unknown, but regularity only compares nights with each other, so a constant offset
+ * cancels out.
+ */
+export function sleepMidpointMinuteOfDay(night: SleepNightInput): number | null {
+  const start = parseTimestamp(night.sleep_start)
+  const end = parseTimestamp(night.sleep_end)
+  if (start === null || end === null || end <= start || end - start > DAY_MS) return null
+  const midpointMinutes = (start + end) / 2 / 60_000
+  return ((midpointMinutes % MINUTES_PER_DAY) + MINUTES_PER_DAY) % MINUTES_PER_DAY
+}
+
+function scoreAverage(name: string, values: number[], minimum: number, curve: ScoringCurve, unit: string, decimals: number): ScoredContributor | null {
+  if (values.length < minimum) return null
+  const average = winsorizedMean(values)
+  return {
+    name,
+    value: displayValue(average, decimals),
+    unit,
+    target: curve.target,
+    score: scoreOnCurve(curve, average),
+    source: curve.source,
+  }
+}
+
+/**
+ * Regularity: how far, on average, each night's midpoint lies from the week's typical midpoint
+ * (the circular medoid), with the single most deviant night winsorized so one late party does not
+ * count as a shifted rhythm.
+ */
+function scoreRegularity(midpointByNight: ReadonlyMap<string, readonly number[]>, minimum: number): ScoredContributor | null {
+  const midpoints = collapseDuplicateDays(midpointByNight, circularDistance, circularMedoid)
+  if (midpoints.length < minimum) return null
+  const typical = circularMedoid(midpoints)
+  const deviation = winsorizedMean(midpoints.map((m) => circularDistance(m, typical)))
+  return {
+    name: 'sleep_regularity',
+    value: displayValue(deviation, 0),
+    unit: 'min',
+    target: SLEEP_REGULARITY_CURVE.target,
+    score: scoreOnCurve(SLEEP_REGULARITY_CURVE, deviation),
+    source: SLEEP_REGULARITY_CURVE.source,
+  }
+}
+
+/** Distance between two clock times in minutes, going the short way round midnight (0–720). */
+export function circularDistance(a: number, b: number): number {
+  const d = Math.abs(a - b) % MINUTES_PER_DAY
+  return Math.min(d, MINUTES_PER_DAY - d)
+}
+
+/** The value with the smallest total circular distance to all others (ties: the earliest clock time). */
+export function circularMedoid(values: readonly number[]): number {
+  const sorted = ascending(values)
+  let best = sorted[0]
+  let bestCost = Number.POSITIVE_INFINITY
+  for (const candidate of sorted) {
+    let cost = 0
+    for (const value of sorted) cost += circularDistance(value, candidate)
+    if (cost < bestCost) {
+      best = candidate
+      bestCost = cost
+    }
+  }
+  return best
+}

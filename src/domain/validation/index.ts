@@ -1,0 +1,10 @@
+/** The validation layer's public surface, for routes and schemas. */
+export * from './result.js'
+export * from './ranges.js'
+export * from './time.js'
+export * from './merge-patch.js'
+export { MINUTE_ROUNDING_SLACK_PER_VALUE } from './field-checks.js'
+export * from './bio-metric.js'
+export * from './activity.js'
+export * from './sleep.js'
+export * from './user.js'

@@ -1,0 +1,125 @@
+import t from 'tap'
+import {
+  BASELINE_CHECKED_FIELDS,
+  BASELINE_WINDOW_DAYS,
+  detectSuspectFields,
+  median,
+  MIN_BASELINE_POINTS,
+  MODIFIED_Z_SCALE,
+  MODIFIED_Z_THRESHOLD,
+  modifiedZScore,
+  type SuspectResource,
+} from '../../src/domain/anomaly.js'
+
+/** Deterministic noise in [-1, 1) (a 32-bit LCG), so a failure is reproducible. */
+function noise(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0
+    return state / 2 ** 31 - 1
+  }
+}
+
+/**
+ * Runs detection over a daily series the way the service does: each day is compared with the
+ * previous BASELINE_WINDOW_DAYS days that were not themselves flagged. Returns flagged day indexes.
+ */
+function flaggedDays(resource: SuspectResource, field: string, series: number[]): number[] {
+  const accepted: Array<Record<string, number>> = []
+  const flagged: number[] = []
+  series.forEach((value, day) => {
+    const record = { [field]: value }
+    const reasons = detectSuspectFields(resource, record, accepted.slice(-BASELINE_WINDOW_DAYS))
+    if (reasons.length > 0) flagged.push(day)
+    else accepted.push(record)
+  })
+  return flagged
+}
+
+t.equal(MODIFIED_Z_SCALE, 0.6745)
+t.equal(MODIFIED_Z_THRESHOLD, 3.5)
+t.equal(BASELINE_WINDOW_DAYS, 28)
+t.equal(MIN_BASELINE_POINTS, 7)
+
+t.test('median and modified z-score', async (t) => {
+  t.equal(median([3, 1, 2]), 2)
+  t.equal(median([4, 1, 3, 2]), 2.5)
+  const score = modifiedZScore(14, [1, 2, 3, 4, 5, 6, 7])
+  t.same(score, { z: (0.6745 * 10) / 2, median: 4, mad: 2, spread: 2 })
+  t.equal(modifiedZScore(-6, [1, 2, 3, 4, 5, 6, 7])?.z, (0.6745 * -10) / 2, 'negative side')
+})
+
+t.test('fewer than 7 history points: no score, never flagged', async (t) => {
+  const six = [58, 59, 57, 58, 60, 58]
+  t.equal(modifiedZScore(200, six), null)
+  t.equal(modifiedZScore(200, [...six, Number.NaN, Number.POSITIVE_INFINITY]), null, 'non-finite values do not count')
+  t.not(modifiedZScore(200, [...six, 58]), null, 'seven is enough')
+  t.same(detectSuspectFields('bio_metrics', { resting_heart_rate_bpm: 140 }, six.map((v) => ({ resting_heart_rate_bpm: v }))), [])
+  t.equal(modifiedZScore(Number.NaN, [...six, 58]), null, 'a non-finite reading has no score')
+})
+
+t.test('MAD = 0: the raw score is undefined, the per-metric floor makes it usable', async (t) => {
+  const constant = Array.from({ length: 20 }, () => 70)
+  t.same(modifiedZScore(70, constant), { z: 0, median: 70, mad: 0, spread: 0 })
+  t.equal(modifiedZScore(70.1, constant)?.z, Infinity, 'without a floor any change is infinitely far')
+  t.equal(modifiedZScore(69.9, constant)?.z, -Infinity)
+  t.equal(modifiedZScore(70.5, constant, 0.3)?.spread, 0.3)
+
+  const history = constant.map((weight_kg) => ({ weight_kg }))
+  t.same(detectSuspectFields('bio_metrics', { weight_kg: 70.5 }, history), [], 'a normal fluctuation is not suspect')
+  t.same(detectSuspectFields('bio_metrics', { weight_kg: 71.5 }, history), [], '1.5 kg: still below 5.2 × 0.3 kg')
+  t.same(detectSuspectFields('bio_metrics', { weight_kg: 72 }, history), [
+    'weight_kg 72 is far from the 28-day baseline (median 70, modified z 4.5 > 3.5)',
+  ])
+  const zeroSteps = Array.from({ length: 14 }, () => ({ steps: 0 }))
+  t.same(detectSuspectFields('physical_activity', { steps: 2000 }, zeroSteps), [], 'steps floor 500')
+  t.equal(detectSuspectFields('physical_activity', { steps: 3000 }, zeroSteps).length, 1)
+})
+
+t.test('60-day series with one spike: only the spike is flagged', async (t) => {
+  const rand = noise(42)
+  const restingHr = Array.from({ length: 60 }, () => Math.round(58 + 3 * rand()))
+  restingHr[40] = 95
+  t.same(flaggedDays('bio_metrics', 'resting_heart_rate_bpm', restingHr), [40])
+
+  const steps = Array.from({ length: 60 }, () => Math.round(8000 + 2500 * rand()))
+  steps[17] = 60_000
+  t.same(flaggedDays('physical_activity', 'steps', steps), [17])
+
+  const sleep = Array.from({ length: 60 }, () => Math.round(430 + 40 * rand()))
+  sleep[55] = 60
+  t.same(flaggedDays('sleep', 'total_sleep_minutes', sleep), [55], 'low side too (e.g. a watch taken off)')
+
+  const early = Array.from({ length: 60 }, () => 58)
+  early[3] = 150
+  t.same(flaggedDays('bio_metrics', 'resting_heart_rate_bpm', early), [], 'a spike before 7 history points is never flagged')
+})
+
+t.test('the reason names field, value, baseline and score', async (t) => {
+  const rand = noise(7)
+  const history = Array.from({ length: 28 }, () => ({ resting_heart_rate_bpm: Math.round(58 + 3 * rand()) }))
+  const [reason] = detectSuspectFields('bio_metrics', { resting_heart_rate_bpm: 95 }, history)
+  t.match(reason, /^resting_heart_rate_bpm 95 is far from the 28-day baseline \(median 5\d(\.5)?, modified z \d+\.\d > 3\.5\)$/)
+  const [low] = detectSuspectFields('physical_activity', { steps: 0 }, Array.from({ length: 10 }, () => ({ steps: 8000 })))
+  t.equal(low, 'steps 0 is far from the 28-day baseline (median 8000, modified z -10.8 < -3.5)')
+})
+
+t.test('HRV is scored on the log scale', async (t) => {
+  const rand = noise(3)
+  const history = Array.from({ length: 28 }, () => ({ hrv_rmssd_ms: 45 * Math.exp(0.1 * rand()) }))
+  t.same(detectSuspectFields('bio_metrics', { hrv_rmssd_ms: 60 }, history), [], '+33 % is within the floor')
+  const [reason] = detectSuspectFields('bio_metrics', { hrv_rmssd_ms: 150 }, history)
+  t.match(reason, /^hrv_rmssd_ms 150 is far from the 28-day baseline \(median 4\d(\.\d+)?, modified z on the log scale \d+\.\d > 3\.5\)$/)
+})
+
+t.test('only the table fields are checked; several reasons at once; absent fields skipped', async (t) => {
+  const history = Array.from({ length: 10 }, () => ({ heart_rate_bpm: 70, spo2_pct: 97, body_temperature_c: 36.6, floors: 10 }))
+  t.same(detectSuspectFields('bio_metrics', { heart_rate_bpm: 170 }, history), [], 'spot heart rate is not baseline-checked')
+  t.same(detectSuspectFields('physical_activity', { floors: 300 }, history), [], 'floors are not checked')
+  const reasons = detectSuspectFields('bio_metrics', { spo2_pct: 85, body_temperature_c: 39.5 }, history)
+  t.equal(reasons.length, 2)
+  t.same(detectSuspectFields('bio_metrics', { weight_kg: null, spo2_pct: undefined }, history), [])
+  t.same(Object.keys(BASELINE_CHECKED_FIELDS).sort(), ['bio_metrics', 'physical_activity', 'sleep'])
+  t.same(BASELINE_CHECKED_FIELDS.sleep.map((r) => r.field), ['total_sleep_minutes'])
+  t.same(BASELINE_CHECKED_FIELDS.physical_activity.map((r) => r.field), ['steps', 'active_minutes'])
+})
