@@ -14,6 +14,8 @@ import errorsPlugin from './plugins/errors.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
 import metricsPlugin from './plugins/metrics.js'
 import swaggerPlugin from './plugins/swagger.js'
+import idempotencyPlugin from './plugins/idempotency.js'
+import rejectionsPlugin from './plugins/rejections.js'
 import apiRoutes from './routes/api/index.js'
 import opsRoutes from './routes/ops.js'
 import { validatorCompiler } from './validation.js'
@@ -33,6 +35,12 @@ function operationId(method: string, url: string): string {
   const words = url.split(/[/_-]/).filter((w) => w && w !== 'api').map((w) => (w.startsWith(':') ? `by ${w.slice(1)}` : w))
   const camel = [method.toLowerCase(), ...words].join(' ').replace(/\s+(\w)/g, (_m, c: string) => c.toUpperCase())
   return camel.replace(/[^A-Za-z0-9]/g, '')
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    appConfig: Config
+  }
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/
@@ -84,6 +92,7 @@ export function loggerOptions(config: Config): Record<string, unknown> {
 
 const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opts) => {
   const { config } = opts
+  fastify.decorate('appConfig', config)
   fastify.setValidatorCompiler(validatorCompiler)
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -111,6 +120,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(cachePlugin, { config })
   await fastify.register(authPlugin, { config, jwtSecret: opts.jwtSecret })
   await fastify.register(swaggerPlugin)
+  await fastify.register(idempotencyPlugin)
+  await fastify.register(rejectionsPlugin)
 
   await fastify.register(opsRoutes)
   await fastify.register(apiRoutes, { prefix: '/api' })

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     console.log(`tests run against ${new URL(env.DATABASE_URL).host}${env.REDIS_URL ? ` and Redis at ${new URL(env.REDIS_URL).host}` : ''}`)
   }
   try {
-    return run('npx', ['tap', ...(only ? tapArgs : ['test/**/*.test.ts'])], env)
+    return run('npx', ['tap', ...tapArgs], env)
   } finally {
     await stop()
   }

@@ -101,10 +101,19 @@ export function sendProblem(reply: FastifyReply, mapped: MappedError): FastifyRe
   return reply.code(mapped.status).type('application/problem+json; charset=utf-8').send(mapped.body)
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the problem this request was answered with, if any (read by the rejection log) */
+    problem: ProblemBody | null
+  }
+}
+
 export default fp(
   async (fastify) => {
+    fastify.decorateRequest('problem', null)
     fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
       const mapped = mapError(error)
+      request.problem = mapped.body
       if (mapped.kind === 'server') request.log.error({ err: error }, 'unhandled error')
       else if (mapped.kind === 'unavailable') request.log.warn({ err: { message: (error as Error).message, code: (error as { code?: string }).code } }, 'dependency unavailable')
       else request.log.info({ status: mapped.status, problem: mapped.body.type, fields: mapped.body.errors?.map((e) => e.path) }, 'request rejected')

@@ -36,6 +36,16 @@ export async function touchUserData(db: DB, userUuid: string): Promise<number | 
   return row?.data_version
 }
 
+/** Bump the data version of several users at once (batch writes). */
+export async function touchUsersData(db: DB, userUuids: string[]): Promise<void> {
+  if (userUuids.length === 0) return
+  await db
+    .updateTable('users')
+    .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
+    .where('user_uuid', 'in', userUuids)
+    .execute()
+}
+
 export interface UserListQuery {
   limit: number
   cursor?: string

@@ -77,11 +77,11 @@ export const Page = <T extends TSchema>(item: T) =>
 
 export const UserUuidParams = Type.Object({ user_uuid: Uuid }, { additionalProperties: false })
 
+/** no schema default: a PATCH without `source` must keep the stored one (the service defaults POSTs to "manual") */
 export const Source = Type.String({
   minLength: 1,
   maxLength: 64,
   pattern: '^[A-Za-z0-9_.:-]+$',
-  default: 'manual',
-  description: 'device or integration that produced the record (e.g. apple_health, garmin)'
+  description: 'device or integration that produced the record (e.g. apple_health, garmin); default "manual"'
 })
 export const Quality = StringEnum(['ok', 'suspect'] as const)

@@ -34,9 +34,11 @@ for (const op of operations) {
     const asAlice = await app.inject({ method: method as 'GET', url: c.url, headers: auth(alice), payload: c.body as object | undefined })
     t.ok(c.expect.includes(asAlice.statusCode), `alice on bob's resource: ${asAlice.statusCode} in ${c.expect.join('/')}`)
     t.notMatch(asAlice.body, new RegExp(`bob@example\\.com|${c.secret ?? 'no-secret-expected'}`), 'never leaks bob\'s data')
+    if (c.aliceBody) t.ok(c.aliceBody(asAlice.json()), 'nothing of bob\'s was written')
 
     // the owner (or an admin) still reaches it, so the case really points at bob's resource
     const owner = await app.inject({ method: method as 'GET', url: c.url, headers: c.adminOnly ? adminAuth() : auth(bob), payload: c.body as object | undefined })
+    if (c.aliceBody) t.notOk(c.aliceBody(owner.json()), 'the owner\'s same request is accepted')
     t.ok(owner.statusCode < 300 || c.ownerExpect?.includes(owner.statusCode), `owner/admin gets ${owner.statusCode}`)
   })
 }

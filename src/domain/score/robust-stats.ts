@@ -53,33 +53,24 @@ export function winsorizedMean(values: readonly number[]): number {
 }
 
 /**
- * Collapses several values recorded for the same day into one. The API stores one activity or sleep
- * record per day, so duplicates only come from a caller's mistake; keeping the candidate closest to
- * the median of all candidates in the window means a stray duplicate cannot dominate (ties go to
- * the smaller value so the choice never depends on input order).
+ * Collapses several values recorded for the same day into one value per day, days in date order.
+ * The API stores one activity or sleep record per day, so duplicates only come from a caller's
+ * mistake. A day with several candidates takes the centre (median) of its candidates together with
+ * the centre of every candidate in the window: a stray duplicate can pull the day at most to the
+ * week's typical value, never beyond it. The same rule works on clock times when `center` is a
+ * circular centre. Nothing here depends on the order of the candidates.
  */
 export function collapseDuplicateDays(
   byDay: ReadonlyMap<string, readonly number[]>,
-  distance: (a: number, b: number) => number = (a, b) => Math.abs(a - b),
   center: (values: readonly number[]) => number = median,
 ): number[] {
   const all = [...byDay.values()].flat()
   if (all.length === 0) return []
   const reference = center(all)
-  return [...byDay.keys()].sort().map((day) => closestTo(byDay.get(day) as readonly number[], reference, distance))
-}
-
-function closestTo(candidates: readonly number[], reference: number, distance: (a: number, b: number) => number): number {
-  let best = Number.NaN
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const candidate of ascending(candidates)) {
-    const d = distance(candidate, reference)
-    if (d < bestDistance) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  return best
+  return [...byDay.keys()].sort().map((day) => {
+    const candidates = byDay.get(day) as readonly number[]
+    return candidates.length === 1 ? candidates[0] : center([...candidates, reference])
+  })
 }
 
 /** Groups values by a key; the caller decides what a key is (a day, a marker). */

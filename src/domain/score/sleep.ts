@@ -85,7 +85,7 @@ function scoreAverage(name: string, values: number[], minimum: number, curve: Sc
  * count as a shifted rhythm.
  */
 function scoreRegularity(midpointByNight: ReadonlyMap<string, readonly number[]>, minimum: number): ScoredContributor | null {
-  const midpoints = collapseDuplicateDays(midpointByNight, circularDistance, circularMedoid)
+  const midpoints = collapseDuplicateDays(midpointByNight, circularMedoid)
   if (midpoints.length < minimum) return null
   const typical = circularMedoid(midpoints)
   const deviation = winsorizedMean(midpoints.map((m) => circularDistance(m, typical)))

@@ -73,7 +73,7 @@ export function validatePhysicalActivity(
 
   // An average cannot exceed the maximum of the same series.
   const { avg_heart_rate_bpm: avgHeartRate, max_heart_rate_bpm: maxHeartRate } = metrics
-  if (avgHeartRate !== null && maxHeartRate !== null && false) {
+  if (avgHeartRate !== null && maxHeartRate !== null && avgHeartRate > maxHeartRate) {
     issues.push({
       path: '/avg_heart_rate_bpm',
       message: `avg_heart_rate_bpm (${formatNumber(avgHeartRate)}) must not exceed max_heart_rate_bpm (${formatNumber(maxHeartRate)})`,

@@ -4,10 +4,20 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import usersRoutes from './users/index.js'
+import bloodTests from './blood-tests/index.js'
+import bioMetrics from './bio-metrics/index.js'
+import physicalActivity from './physical-activity/index.js'
+import sleepActivity from './sleep-activity/index.js'
+import ingestRejections from './ingest-rejections/index.js'
 
 const api: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onRequest', fastify.authenticate)
   await fastify.register(usersRoutes, { prefix: '/users' })
+  await fastify.register(bloodTests, { prefix: '/blood-tests' })
+  await fastify.register(bioMetrics, { prefix: '/bio-metrics' })
+  await fastify.register(physicalActivity, { prefix: '/physical-activity' })
+  await fastify.register(sleepActivity, { prefix: '/sleep-activity' })
+  await fastify.register(ingestRejections, { prefix: '/ingest-rejections' })
 }
 
 export default api

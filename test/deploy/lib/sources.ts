@@ -20,6 +20,7 @@ export interface ComposeService {
   healthcheck?: { test?: string[] | string; disable?: boolean }
   depends_on?: string[] | Record<string, { condition?: string }>
   restart?: string
+  ports?: Array<string | number>
   volumes?: Array<string | { type: string; source: string; target: string }>
   networks?: Record<string, { aliases?: string[] } | null> | string[]
 }

@@ -1,0 +1,42 @@
+/**
+ * Records every rejected single health-data request (400/422) in the ingest-rejection log and the
+ * ingest_rejections_total metric, after the response is sent (no added latency). Batch items are
+ * logged by the batch service inside its transaction. Only field paths reach the log line.
+ */
+import fp from 'fastify-plugin'
+import { insertRejections } from '../repositories/rejections.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the health resource a route writes; its 400/422 answers are logged as ingest rejections */
+    resource?: string
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export default fp(
+  async (fastify) => {
+    fastify.addHook('onResponse', async (request, reply) => {
+      const resource = request.routeOptions.config?.resource
+      if (!resource || (reply.statusCode !== 400 && reply.statusCode !== 422) || !request.problem) return
+      if (reply.getHeader('idempotent-replayed')) return
+      const reason = reply.statusCode === 400 ? 'validation' : 'implausible'
+      const body = (request.body ?? {}) as Record<string, unknown>
+      const params = (request.params ?? {}) as Record<string, unknown>
+      const claimed = [body.user_uuid, params.user_uuid].find((u) => typeof u === 'string' && UUID_RE.test(u)) as string | undefined
+      // a `user` can only ever write its own data: log against its own id, never a name it typed
+      const userUuid = request.principal?.role === 'user' ? request.principal.sub : (claimed?.toLowerCase() ?? null)
+      fastify.metrics.ingestRejections.inc({ resource, reason })
+      request.log.warn({ resource, reason, fields: request.problem.errors?.map((e) => e.path) }, 'health data rejected')
+      try {
+        await insertRejections(fastify.db.writer, [
+          { user_uuid: userUuid, resource, reason, errors: request.problem.errors ?? [{ path: '', message: request.problem.detail }], source: typeof body.source === 'string' ? body.source.slice(0, 64) : null }
+        ])
+      } catch (error) {
+        request.log.error({ err: { message: (error as Error).message } }, 'could not record an ingest rejection')
+      }
+    })
+  },
+  { name: 'rejections', dependencies: ['db', 'metrics', 'errors'] }
+)

@@ -1,0 +1,139 @@
+/**
+ * Queries shared by the four health tables, generic over a ResourceSpec (table, natural key,
+ * data columns). Batch writes are one set-based `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE
+ * IS DISTINCT FROM` statement, so a re-sent batch changes nothing and reports `unchanged`.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely'
+import type { DB } from './database.js'
+import { dayAfter, decodeCursor, pageOf } from './pagination.js'
+import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
+
+export type HealthRow = Record<string, unknown> & { user_uuid: string; quality: 'ok' | 'suspect'; quality_reasons: string[]; source: string }
+
+export interface StoredValues {
+  user_uuid: string
+  key: string
+  values: Record<string, unknown>
+  source: string
+  quality: 'ok' | 'suspect'
+  quality_reasons: string[]
+}
+
+const any = (db: DB) => db as unknown as Kysely<any>
+
+function param(column: string, value: unknown): RawBuilder<unknown> | unknown {
+  return isJsonColumn(column) ? sql`${JSON.stringify(value)}::jsonb` : value
+}
+
+function keyValue(spec: ResourceSpec, key: string): string | Date {
+  return spec.keyKind === 'timestamp' ? new Date(key) : key
+}
+
+export function rowKey(spec: ResourceSpec, row: Record<string, unknown>): string {
+  const k = row[spec.key]
+  return k instanceof Date ? k.toISOString() : String(k)
+}
+
+export async function findRecord(db: DB, spec: ResourceSpec, userUuid: string, key: string): Promise<HealthRow | undefined> {
+  return (await any(db).selectFrom(spec.name).selectAll().where('user_uuid', '=', userUuid).where(spec.key, '=', keyValue(spec, key)).executeTakeFirst()) as HealthRow | undefined
+}
+
+export async function insertRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow> {
+  const values: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: keyValue(spec, row.key), source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
+  for (const c of spec.columns) values[c] = param(c, row.values[c] ?? null)
+  return (await any(db).insertInto(spec.name).values(values).returningAll().executeTakeFirstOrThrow()) as HealthRow
+}
+
+export async function updateRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow | undefined> {
+  const set: Record<string, unknown> = { source: row.source, quality: row.quality, quality_reasons: row.quality_reasons, updated_at: sql`now()` }
+  for (const c of spec.columns) set[c] = param(c, row.values[c] ?? null)
+  return (await any(db)
+    .updateTable(spec.name)
+    .set(set)
+    .where('user_uuid', '=', row.user_uuid)
+    .where(spec.key, '=', keyValue(spec, row.key))
+    .returningAll()
+    .executeTakeFirst()) as HealthRow | undefined
+}
+
+export async function deleteRecords(db: DB, spec: ResourceSpec, userUuid: string, key: string | null): Promise<number> {
+  let q = any(db).deleteFrom(spec.name).where('user_uuid', '=', userUuid)
+  if (key !== null) q = q.where(spec.key, '=', keyValue(spec, key))
+  const result = await q.executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+export interface ListQuery {
+  limit: number
+  cursor?: string
+  from?: string
+  to?: string
+}
+
+/** Newest first, keyset on the natural key within the user: an index range scan on the primary key. */
+export async function listRecords(db: DB, spec: ResourceSpec, userUuid: string, query: ListQuery) {
+  const after = decodeCursor(query.cursor, 1)
+  let q = any(db).selectFrom(spec.name).selectAll().where('user_uuid', '=', userUuid)
+  if (spec.keyKind === 'timestamp') {
+    if (query.from) q = q.where(spec.key, '>=', new Date(`${query.from}T00:00:00Z`))
+    if (query.to) q = q.where(spec.key, '<', new Date(`${dayAfter(query.to)}T00:00:00Z`))
+    if (after) q = q.where(spec.key, '<', new Date(String(after[0])))
+  } else {
+    if (query.from) q = q.where(spec.key, '>=', query.from)
+    if (query.to) q = q.where(spec.key, '<=', query.to)
+    if (after) q = q.where(spec.key, '<', String(after[0]))
+  }
+  const rows = (await q.orderBy(spec.key, 'desc').limit(query.limit + 1).execute()) as HealthRow[]
+  return pageOf(rows, query.limit, (r) => [rowKey(spec, r)])
+}
+
+/** quality-ok rows of the users in [from, to], for baselines (the anomaly rule's history). */
+export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string[], from: string, to: string): Promise<HealthRow[]> {
+  if (userUuids.length === 0) return []
+  const lo = spec.keyKind === 'timestamp' ? new Date(from) : from.slice(0, 10)
+  const hi = spec.keyKind === 'timestamp' ? new Date(to) : to.slice(0, 10)
+  return (await any(db)
+    .selectFrom(spec.name)
+    .select(['user_uuid', spec.key, ...spec.columns.filter((c) => !isJsonColumn(c))])
+    .where('user_uuid', 'in', userUuids)
+    .where(spec.key, '>=', lo)
+    .where(spec.key, '<=', hi)
+    .where('quality', '=', 'ok')
+    .execute()) as HealthRow[]
+}
+
+export interface UpsertOutcome {
+  user_uuid: string
+  key: string
+  inserted: boolean
+}
+
+/**
+ * One statement for the whole batch. Rows whose data equals the stored row are not touched (and
+ * not returned): `unchanged`. `xmax = 0` tells a fresh insert from an update.
+ */
+export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValues[]): Promise<UpsertOutcome[]> {
+  if (rows.length === 0) return []
+  const dataColumns = ['source', ...spec.columns]
+  const allColumns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
+  const tuples = rows.map((row) => {
+    const values: unknown[] = [row.user_uuid, keyValue(spec, row.key), row.source, row.quality, row.quality_reasons]
+    for (const c of spec.columns) values.push(param(c, row.values[c] ?? null))
+    return sql`(${sql.join(values.map((v) => (isRaw(v) ? v : sql`${v}`)))})`
+  })
+  const table = sql.table(spec.name)
+  const cols = sql.join(allColumns.map((c) => sql.ref(c)))
+  const updates = sql.join([...dataColumns, 'quality', 'quality_reasons'].map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))
+  const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
+  const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
+  const result = await sql<{ user_uuid: string; key: string | Date; inserted: boolean }>`
+    INSERT INTO ${table} (${cols}) VALUES ${sql.join(tuples)}
+    ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
+    WHERE (${mine}) IS DISTINCT FROM (${theirs})
+    RETURNING user_uuid, ${sql.ref(spec.key)} AS key, (xmax = 0) AS inserted`.execute(db)
+  return result.rows.map((r) => ({ user_uuid: r.user_uuid, key: r.key instanceof Date ? r.key.toISOString() : String(r.key), inserted: r.inserted }))
+}
+
+function isRaw(v: unknown): v is RawBuilder<unknown> {
+  return typeof v === 'object' && v !== null && 'toOperationNode' in v
+}

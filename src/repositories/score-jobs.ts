@@ -1,0 +1,82 @@
+/**
+ * The score-recomputation outbox. Enqueued in the same transaction as the data write, coalesced
+ * per user (earliest affected date wins, `version` counts enqueues). Workers claim jobs with
+ * FOR UPDATE SKIP LOCKED and a lease, so two workers never compute the same user at once, and a
+ * job finished while a newer write arrived is kept (its version moved on).
+ */
+import { sql, type Kysely } from 'kysely'
+import type { DB } from './database.js'
+
+export interface ScoreJob {
+  user_uuid: string
+  from_date: string
+  version: number
+  attempts: number
+  enqueued_at: Date
+}
+
+const any = (db: DB) => db as unknown as Kysely<any>
+
+export async function enqueueScoreJobs(db: DB, affected: Map<string, string>): Promise<void> {
+  if (affected.size === 0) return
+  const rows = [...affected.entries()].map(([user_uuid, from_date]) => ({ user_uuid, from_date }))
+  await any(db)
+    .insertInto('score_jobs')
+    .values(rows)
+    .onConflict((oc: any) =>
+      oc.column('user_uuid').doUpdateSet({
+        from_date: sql`LEAST(score_jobs.from_date, excluded.from_date)`,
+        version: sql`score_jobs.version + 1`,
+        state: 'pending',
+        attempts: 0,
+        last_error: null,
+        run_after: sql`now()`
+      })
+    )
+    .execute()
+}
+
+export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number): Promise<ScoreJob[]> {
+  const result = await sql<ScoreJob>`
+    UPDATE score_jobs SET locked_by = ${workerId}, locked_until = now() + make_interval(secs => ${leaseSeconds})
+    WHERE user_uuid IN (
+      SELECT user_uuid FROM score_jobs
+      WHERE state = 'pending' AND run_after <= now() AND (locked_until IS NULL OR locked_until < now())
+      ORDER BY run_after
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING user_uuid, from_date, version, attempts, enqueued_at`.execute(db)
+  return result.rows
+}
+
+/** Done: remove the job unless a newer write re-enqueued it meanwhile (then just release it). */
+export async function completeScoreJob(db: DB, job: ScoreJob): Promise<void> {
+  const deleted = await sql`DELETE FROM score_jobs WHERE user_uuid = ${job.user_uuid} AND version = ${job.version}`.execute(db)
+  if (Number(deleted.numAffectedRows ?? 0) === 0) {
+    await sql`UPDATE score_jobs SET locked_by = NULL, locked_until = NULL WHERE user_uuid = ${job.user_uuid}`.execute(db)
+  }
+}
+
+/** Failed: retry with exponential backoff, or park after maxAttempts. Returns true when parked. */
+export async function failScoreJob(db: DB, job: ScoreJob, error: string, maxAttempts: number): Promise<boolean> {
+  const attempts = job.attempts + 1
+  const parked = attempts >= maxAttempts
+  const backoffSeconds = Math.min(2 ** attempts, 300)
+  await sql`UPDATE score_jobs SET attempts = ${attempts}, last_error = ${error.slice(0, 500)}, locked_by = NULL, locked_until = NULL,
+            state = ${parked ? 'parked' : 'pending'}, run_after = now() + make_interval(secs => ${backoffSeconds})
+            WHERE user_uuid = ${job.user_uuid} AND version = ${job.version}`.execute(db)
+  return parked
+}
+
+/** Give claimed jobs back (graceful shutdown). */
+export async function releaseScoreJobs(db: DB, workerId: string): Promise<void> {
+  await sql`UPDATE score_jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by = ${workerId}`.execute(db)
+}
+
+export async function queueStats(db: DB): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  const result = await sql<{ depth: number; oldest: number | null }>`
+    SELECT count(*)::int AS depth, EXTRACT(EPOCH FROM now() - min(enqueued_at))::float8 AS oldest
+    FROM score_jobs WHERE state = 'pending'`.execute(db)
+  const row = result.rows[0]
+  return { depth: row?.depth ?? 0, oldestAgeSeconds: row?.oldest ?? 0 }
+}

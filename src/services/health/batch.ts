@@ -1,0 +1,138 @@
+/**
+ * Batch ingest for devices and integrations: up to 1000 items, each validated on its own (schema,
+ * ownership, domain rules, duplicates within the batch); valid items upserted by natural key in one
+ * transaction with one set-based statement; rejected items logged in the same transaction.
+ * Re-sending the same batch changes nothing: every item answers `unchanged`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Sex } from '../../domain/validation/index.js'
+import type { FieldError } from '../../domain/errors.js'
+import { isPrivileged } from '../../plugins/auth.js'
+import * as repo from '../../repositories/health-records.js'
+import { insertRejections, type Rejection } from '../../repositories/rejections.js'
+import { compileBodyValidator, schemaErrors } from '../../validation.js'
+import { afterDataChange, earliest, recordDataChange } from './effects.js'
+import { baselineWindow, dateOfKey, judge } from './records.js'
+import type { Normalized, ResourceSpec } from './specs.js'
+import type { BatchResultType } from '../../schemas/health.js'
+
+type ItemResult = BatchResultType['results'][number]
+
+interface Accepted {
+  index: number
+  userUuid: string
+  key: string
+  values: Normalized
+  source: string
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, items: Array<Record<string, unknown>>, request: FastifyRequest, reply: FastifyReply): Promise<BatchResultType> {
+  const principal = request.principal!
+  const validateShape = compileBodyValidator(spec.create)
+  const results: ItemResult[] = items.map((_item, index) => ({ index, status: 'rejected' }))
+  const rejections: Rejection[] = []
+  const reject = (index: number, reason: Rejection['reason'], errors: FieldError[], userUuid: string | null, source: unknown) => {
+    results[index] = { index, status: 'rejected', errors }
+    rejections.push({ user_uuid: userUuid, resource: spec.name, reason, errors, source: typeof source === 'string' ? source.slice(0, 64) : null })
+  }
+
+  // 1. shape and ownership, item by item
+  const shaped: Array<{ index: number; item: Record<string, unknown>; userUuid: string }> = []
+  items.forEach((item, index) => {
+    const claimed = typeof item.user_uuid === 'string' && UUID_RE.test(item.user_uuid) ? item.user_uuid.toLowerCase() : null
+    const logUser = principal.role === 'user' ? principal.sub : claimed
+    const source: unknown = item.source
+    if (!validateShape(item)) return reject(index, 'validation', schemaErrors(validateShape.errors, `/items/${index}`), logUser, source)
+    if (!isPrivileged(principal) && claimed !== principal.sub) return reject(index, 'validation', [{ path: `/items/${index}/user_uuid`, message: 'user not found' }], logUser, source)
+    shaped.push({ index, item, userUuid: claimed! })
+  })
+
+  // 2. users exist (one query), domain rules, duplicates within the batch
+  const userIds = [...new Set(shaped.map((s) => s.userUuid))]
+  const users = userIds.length ? await app.db.writer.selectFrom('users').select(['user_uuid', 'sex']).where('user_uuid', 'in', userIds).execute() : []
+  const sexOf = new Map(users.map((u) => [u.user_uuid, u.sex as Sex]))
+  const now = new Date()
+  const accepted: Accepted[] = []
+  const seen = new Map<string, number>()
+  for (const { index, item, userUuid } of shaped) {
+    if (!sexOf.has(userUuid)) {
+      reject(index, 'validation', [{ path: `/items/${index}/user_uuid`, message: 'user not found' }], userUuid, item.source)
+      continue
+    }
+    const checked = spec.validate(item, now, sexOf.get(userUuid) ?? null)
+    if (!checked.ok) {
+      reject(index, 'implausible', checked.issues.map((i) => ({ path: `/items/${index}${i.path}`, message: i.message })), userUuid, item.source)
+      continue
+    }
+    const key = String(checked.value[spec.key])
+    const natural = `${userUuid} ${key}`
+    const first = seen.get(natural)
+    if (first !== undefined) {
+      reject(index, 'validation', [{ path: `/items/${index}/${spec.key}`, message: `duplicate of item ${first} (same user and ${spec.key}); send each record once` }], userUuid, item.source)
+      continue
+    }
+    seen.set(natural, index)
+    accepted.push({ index, userUuid, key, values: checked.value, source: typeof item.source === 'string' ? item.source : 'manual' })
+  }
+
+  // 3. quality against each user's baseline: stored rows plus the batch's own earlier items
+  const qualities = await judgeBatch(app, spec, accepted)
+
+  // 4. one transaction: upsert, rejections, outbox, idempotent response
+  const affected = new Map<string, string>()
+  const outcome = await app.db.writer.transaction().execute(async (tx) => {
+    const written = await repo.upsertRecords(tx, spec, accepted.map((a, i) => ({ user_uuid: a.userUuid, key: a.key, values: a.values, source: a.source, ...qualities[i]! })))
+    const byKey = new Map(written.map((w) => [`${w.user_uuid} ${w.key}`, w.inserted]))
+    for (const a of accepted) {
+      const inserted = byKey.get(`${a.userUuid} ${a.key}`)
+      results[a.index] = { index: a.index, status: inserted === undefined ? 'unchanged' : inserted ? 'created' : 'updated' }
+      if (inserted !== undefined) affected.set(a.userUuid, earliest(affected.get(a.userUuid), dateOfKey(spec, a.key)))
+    }
+    await insertRejections(tx, rejections)
+    await recordDataChange(tx, affected)
+    const body = { results }
+    reply.code(200)
+    await app.idempotency.complete(tx, request, reply, body)
+    return body
+  })
+
+  for (const a of accepted) {
+    if (results[a.index]!.status !== 'unchanged') app.metrics.ingestRecords.inc({ resource: spec.name, source: a.source })
+  }
+  qualities.forEach((q, i) => {
+    if (q.quality === 'suspect' && results[accepted[i]!.index]!.status !== 'unchanged') app.metrics.suspectReadings.inc({ resource: spec.name })
+  })
+  for (const r of rejections) app.metrics.ingestRejections.inc({ resource: spec.name, reason: r.reason })
+  if (rejections.length) request.log.warn({ resource: spec.name, rejected: rejections.length, fields: rejections.flatMap((r) => r.errors.map((e) => e.path)).slice(0, 20) }, 'batch items rejected')
+  await afterDataChange(app, affected.keys())
+  return outcome
+}
+
+async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Accepted[]) {
+  if (!spec.anomaly || accepted.length === 0) return accepted.map(() => ({ quality: 'ok' as const, quality_reasons: [] as string[] }))
+  const keys = accepted.map((a) => a.key).sort()
+  const from = baselineWindow(spec, keys[0]!).from
+  const to = keys[keys.length - 1]!
+  const stored = await repo.baselineRows(app.db.writer, spec, [...new Set(accepted.map((a) => a.userUuid))], from, spec.keyKind === 'timestamp' ? to : `${to}T23:59:59.999Z`)
+  // history per user, keyed by natural key so a re-sent batch sees exactly what the first one saw
+  const byUser = new Map<string, Map<string, Record<string, unknown>>>()
+  for (const row of stored) {
+    const m = byUser.get(row.user_uuid) ?? new Map()
+    m.set(repo.rowKey(spec, row), row)
+    byUser.set(row.user_uuid, m)
+  }
+  for (const a of accepted) {
+    const m = byUser.get(a.userUuid) ?? new Map()
+    m.set(a.key, a.values)
+    byUser.set(a.userUuid, m)
+  }
+  return accepted.map((a) => {
+    const window = baselineWindow(spec, a.key)
+    const history = [...(byUser.get(a.userUuid)?.entries() ?? [])]
+      .filter(([k]) => (spec.keyKind === 'timestamp' ? k >= window.from && k <= window.to : k >= window.from.slice(0, 10) && k < a.key))
+      .map(([, v]) => v)
+    return judge(spec, a.values, history as repo.HealthRow[])
+  })
+}
