@@ -16,6 +16,7 @@ import metricsPlugin from './plugins/metrics.js'
 import swaggerPlugin from './plugins/swagger.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import rejectionsPlugin from './plugins/rejections.js'
+import workerPlugin from './plugins/worker.js'
 import apiRoutes from './routes/api/index.js'
 import opsRoutes from './routes/ops.js'
 import { validatorCompiler } from './validation.js'
@@ -122,6 +123,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(swaggerPlugin)
   await fastify.register(idempotencyPlugin)
   await fastify.register(rejectionsPlugin)
+  await fastify.register(workerPlugin, { enabled: config.WORKER_ENABLED })
 
   await fastify.register(opsRoutes)
   await fastify.register(apiRoutes, { prefix: '/api' })

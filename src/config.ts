@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { ALGORITHMS } from './domain/score/algorithms.js'
 
 const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description })
 const Int = (def: number, min: number, max: number, description: string) =>
@@ -88,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'invalid configuration:\n  AUTH_JWT_SECRET or AUTH_JWKS_URL is required when DATABASE_URL is set ' +
         '(only the embedded default generates a development secret)'
+    )
+  }
+  if (config.HEALTH_SCORE_ALGORITHM && !ALGORITHMS.some((a) => a.version === config.HEALTH_SCORE_ALGORITHM)) {
+    throw new ConfigError(
+      `invalid configuration:\n  HEALTH_SCORE_ALGORITHM=${JSON.stringify(config.HEALTH_SCORE_ALGORITHM)}: one of ${ALGORITHMS.map((a) => a.version).join(', ')}`
     )
   }
   return config

@@ -65,7 +65,11 @@ export function bolaCases(bob: string, victim: Victim): Record<string, BolaCase>
     'GET /api/users/{user_uuid}': { url: `/api/users/${bob}`, expect: [404] },
     'PATCH /api/users/{user_uuid}': { url: `/api/users/${bob}`, body: { name: 'pwned' }, expect: [404] },
     'DELETE /api/users/{user_uuid}': { url: `/api/users/${victim.disposableUser}`, expect: [404], adminOnly: true },
-    'GET /api/ingest-rejections': { url: `/api/ingest-rejections?user_uuid=${bob}`, expect: [403], adminOnly: true }
+    'GET /api/ingest-rejections': { url: `/api/ingest-rejections?user_uuid=${bob}`, expect: [403], adminOnly: true },
+    'GET /api/get_health_score': { url: `/api/get_health_score?user_uuid=${bob}`, expect: [404], secret: bob },
+    'GET /api/health-scores/{user_uuid}': { url: `/api/health-scores/${bob}`, expect: [404], secret: bob },
+    // nothing personal: every token may read it
+    'GET /api/health-score/algorithms': { url: '/api/health-score/algorithms', expect: [200], secret: bob }
   }
   FIXTURES.forEach((f, i) => {
     const base = `/api/${f.path}`

@@ -9,6 +9,7 @@ import bioMetrics from './bio-metrics/index.js'
 import physicalActivity from './physical-activity/index.js'
 import sleepActivity from './sleep-activity/index.js'
 import ingestRejections from './ingest-rejections/index.js'
+import healthScore from './health-score/index.js'
 
 const api: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onRequest', fastify.authenticate)
@@ -18,6 +19,7 @@ const api: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(physicalActivity, { prefix: '/physical-activity' })
   await fastify.register(sleepActivity, { prefix: '/sleep-activity' })
   await fastify.register(ingestRejections, { prefix: '/ingest-rejections' })
+  await fastify.register(healthScore)
 }
 
 export default api

@@ -1,0 +1,74 @@
+/**
+ * Health-score use-cases. A stored score is current when it was made by the active algorithm at
+ * the user's current data version (bumped in every write's transaction); then it is the fast path.
+ * Otherwise the score is computed inline, stored and returned, so a read right after a write always
+ * reflects it. The worker precomputes the same scores in the background from the outbox.
+ */
+import type { FastifyInstance } from 'fastify'
+import { computeHealthScore, getAlgorithm, LATEST_ALGORITHM_VERSION, type AlgorithmDefinition, type HealthScoreResult } from '../domain/score/index.js'
+import { NotFound } from '../domain/errors.js'
+import type { DB } from '../repositories/database.js'
+import { addDays, findScore, listScores, loadScoreInput, storeScores, userDataVersion } from '../repositories/scores.js'
+
+export function activeAlgorithm(app: FastifyInstance): AlgorithmDefinition {
+  return getAlgorithm(app.appConfig.HEALTH_SCORE_ALGORITHM ?? LATEST_ALGORITHM_VERSION)!
+}
+
+/** The user's calendar day now, in their time zone. */
+export function todayIn(timezone: string, now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
+}
+
+export interface ScoreAnswer extends HealthScoreResult {
+  user_uuid: string
+  computed_at: Date
+  stale: boolean
+}
+
+function answer(userUuid: string, result: HealthScoreResult, computedAt: Date, stale: boolean): ScoreAnswer {
+  return { ...result, user_uuid: userUuid, computed_at: computedAt, stale }
+}
+
+/** Compute every date in [from, to] from one windowed read, and store them. */
+export async function computeAndStore(app: FastifyInstance, db: DB, userUuid: string, from: string, to: string, algorithm = activeAlgorithm(app)): Promise<ScoreAnswer[]> {
+  const version = await userDataVersion(db, userUuid)
+  if (!version) return []
+  const started = process.hrtime.bigint()
+  const input = await loadScoreInput(db, userUuid, from, to)
+  if (!input) return []
+  const results: HealthScoreResult[] = []
+  for (let date = from; date <= to; date = addDays(date, 1)) results.push(computeHealthScore({ ...input, date }, algorithm))
+  app.metrics.scoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9 / Math.max(results.length, 1))
+  const stored = await storeScores(db, userUuid, version.data_version, results)
+  return stored.map((s) => answer(userUuid, s.result, s.computed_at, false))
+}
+
+export async function getHealthScore(app: FastifyInstance, userUuid: string, date: string | undefined, options: { allowInline: boolean }): Promise<ScoreAnswer> {
+  const db = app.db.writer // the score path reads the writer: consistent with the caller's own writes
+  const user = await userDataVersion(db, userUuid)
+  if (!user) throw new NotFound('user not found')
+  const day = date ?? todayIn(user.timezone)
+  const algorithm = activeAlgorithm(app)
+  const stored = await findScore(db, userUuid, day, algorithm.version)
+  if (stored && stored.data_version === user.data_version) return answer(userUuid, stored.result, stored.computed_at, false)
+  if (!options.allowInline && stored) return answer(userUuid, stored.result, stored.computed_at, true)
+  const [fresh] = await computeAndStore(app, db, userUuid, day, day, algorithm)
+  if (!fresh) throw new NotFound('user not found')
+  return fresh
+}
+
+export async function scoreHistory(app: FastifyInstance, userUuid: string, from: string | undefined, to: string | undefined) {
+  const user = await userDataVersion(app.db.writer, userUuid)
+  if (!user) throw new NotFound('user not found')
+  const end = to ?? todayIn(user.timezone)
+  const start = from ?? addDays(end, -29)
+  const algorithm = activeAlgorithm(app)
+  const rows = await listScores(app.db.reader, userUuid, algorithm.version, start, end, 366)
+  return {
+    user_uuid: userUuid,
+    algorithm_version: algorithm.version,
+    from: start,
+    to: end,
+    items: rows.map((r) => ({ date: r.date, score: r.result.score, band: r.result.band, state: r.result.state, confidence: r.result.confidence, computed_at: r.computed_at, stale: r.data_version !== user.data_version }))
+  }
+}

@@ -1,0 +1,107 @@
+import t from 'tap'
+import { auth, buildTestApp, createTestDatabase, createUser } from '../helper.js'
+import { ScoreWorker } from '../../src/worker/score-worker.js'
+
+const dbUrl = await createTestDatabase(t)
+const { app } = await buildTestApp(t, { databaseUrl: dbUrl })
+const today = new Date().toISOString().slice(0, 10)
+const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10)
+
+async function seedWeek(user: string, steps: number, sleepMinutes: number) {
+  const activity = Array.from({ length: 7 }, (_, i) => ({ user_uuid: user, date: day(i), steps, active_minutes: 45, moderate_minutes: 30, vigorous_minutes: 10 }))
+  const sleep = Array.from({ length: 7 }, (_, i) => ({ user_uuid: user, date: day(i), total_sleep_minutes: sleepMinutes }))
+  const h = auth(user)
+  t.equal((await app.inject({ method: 'POST', url: '/api/physical-activity/batch', headers: h, payload: { items: activity } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/api/sleep-activity/batch', headers: h, payload: { items: sleep } })).statusCode, 200)
+}
+
+const score = async (user: string) => {
+  const res = await app.inject({ method: 'GET', url: `/api/get_health_score?user_uuid=${user}`, headers: auth(user) })
+  t.equal(res.statusCode, 200, res.body)
+  return res.json()
+}
+
+t.test('a new user has insufficient data, never a made-up number', async (t) => {
+  const u = await createUser(app, { timezone: 'UTC' })
+  const s = await score(u)
+  t.equal(s.state, 'insufficient_data')
+  t.equal(s.score, null)
+  t.equal(s.band, null)
+  t.equal(s.date, today)
+})
+
+t.test('write then read: the score reflects the write', async (t) => {
+  const u = await createUser(app, { timezone: 'UTC', birth_date: '1985-01-01' })
+  await seedWeek(u, 3000, 360)
+  const before = await score(u)
+  t.equal(before.state, 'ok')
+  t.type(before.score, 'number')
+  t.ok(before.components.activity && before.components.sleep)
+  await seedWeek(u, 11000, 450)
+  const after = await score(u)
+  t.ok(after.score > before.score, `more steps and sleep raise the score (${before.score} → ${after.score})`)
+  t.ok(after.components.activity.score > before.components.activity.score)
+  const again = await score(u)
+  t.equal(again.computed_at, after.computed_at, 'the second read is the stored fast path')
+})
+
+t.test('worker: killed between write and computation, the score becomes current on restart', async (t) => {
+  const u = await createUser(app, { timezone: 'UTC' })
+  await seedWeek(u, 8000, 420)
+  const queued = await app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).execute()
+  t.equal(queued.length, 1, 'the write enqueued one coalesced job in its transaction')
+  // the in-process worker is disabled in tests: "start it again" is a fresh worker
+  const worker = new ScoreWorker(app, { concurrency: 4, pollMs: 50, maxAttempts: 3 })
+  while ((await worker.drainOnce()) > 0) {}
+  const left = await app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).execute()
+  t.equal(left.length, 0, 'job done')
+  const stored = await app.db.writer.selectFrom('health_scores' as never).selectAll().where('user_uuid' as never, '=', u as never).where('date' as never, '=', today as never).execute()
+  t.equal(stored.length, 1, 'today\'s score stored by the worker')
+  const s = await score(u)
+  t.equal(new Date(s.computed_at).getTime(), new Date((stored[0] as { computed_at: Date }).computed_at).getTime(), 'the read uses the worker\'s current score')
+  const hist = await app.inject({ method: 'GET', url: `/api/health-scores/${u}?from=${day(6)}&to=${today}`, headers: auth(u) })
+  t.equal(hist.statusCode, 200)
+  t.ok(hist.json().items.length >= 7, 'daily history from the earliest affected date')
+})
+
+t.test('two workers on one queue: each job computed once', async (t) => {
+  const users: string[] = []
+  for (let i = 0; i < 12; i++) {
+    const u = await createUser(app)
+    users.push(u)
+    await app.inject({ method: 'POST', url: '/api/physical-activity/', headers: auth(u), payload: { user_uuid: u, date: today, steps: 5000 + i } })
+  }
+  const done = async () => (await app.metrics.scoreJobs.get()).values.find((v) => v.labels.result === 'done')?.value ?? 0
+  const start = await done()
+  const pending = (await app.db.writer.selectFrom('score_jobs' as never).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()) as { n: number }
+  const a = new ScoreWorker(app, { concurrency: 3, pollMs: 10, maxAttempts: 3 })
+  const b = new ScoreWorker(app, { concurrency: 3, pollMs: 10, maxAttempts: 3 })
+  const drain = async (w: ScoreWorker) => { let n = 0; let k; while ((k = await w.drainOnce()) > 0) n += k; return n }
+  const [na, nb] = await Promise.all([drain(a), drain(b)])
+  t.equal(na + nb, Number(pending.n), `jobs split between workers (${na} + ${nb}), none twice`)
+  t.equal((await done()) - start, Number(pending.n))
+})
+
+t.test('algorithm versions, and a rollback recomputes with the older version', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/api/health-score/algorithms', headers: auth(users0()) })
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.ok(body.items.length >= 2)
+  t.match(res.headers['cache-control'], /public, max-age=/)
+  const latest = body.active
+  const older = body.items.find((i: { version: string }) => i.version !== latest).version
+  const u = await createUser(app, { timezone: 'UTC' })
+  await seedWeek(u, 9000, 430)
+  const s = await score(u)
+  t.equal(s.algorithm_version, latest)
+  const { app: rolledBack } = await buildTestApp(t, { databaseUrl: dbUrl, env: { HEALTH_SCORE_ALGORITHM: older } })
+  const r = await rolledBack.inject({ method: 'GET', url: `/api/get_health_score?user_uuid=${u}`, headers: auth(u) })
+  t.equal(r.statusCode, 200)
+  t.equal(r.json().algorithm_version, older, 'scores made by another version are stale and recomputed')
+  const algos = await rolledBack.inject({ method: 'GET', url: '/api/health-score/algorithms', headers: auth(u) })
+  t.equal(algos.json().active, older)
+})
+
+function users0() {
+  return '00000000-0000-4000-8000-000000000001'
+}
