@@ -1,6 +1,6 @@
 /**
  * Records every rejected single health-data request (400/422) in the ingest-rejection log and the
- * ingest_rejections_total metric, after the response is sent (no added latency). Batch items are
+ * ingest_rejections_total metric, before the answer is sent. Batch items are
  * logged by the batch service inside its transaction. Only field paths reach the log line.
  */
 import fp from 'fastify-plugin'
@@ -17,10 +17,12 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 export default fp(
   async (fastify) => {
-    fastify.addHook('onResponse', async (request, reply) => {
+    // onSend, not onResponse: the rejection is durable before the client hears of it, so a
+    // client that erases its data right after never races a late insert
+    fastify.addHook('onSend', async (request, reply, payload) => {
       const resource = request.routeOptions.config?.resource
-      if (!resource || (reply.statusCode !== 400 && reply.statusCode !== 422) || !request.problem) return
-      if (reply.getHeader('idempotent-replayed')) return
+      if (!resource || (reply.statusCode !== 400 && reply.statusCode !== 422) || !request.problem) return payload
+      if (reply.getHeader('idempotent-replayed')) return payload
       const reason = reply.statusCode === 400 ? 'validation' : 'implausible'
       const body = (request.body ?? {}) as Record<string, unknown>
       const params = (request.params ?? {}) as Record<string, unknown>
@@ -36,6 +38,7 @@ export default fp(
       } catch (error) {
         request.log.error({ err: { message: (error as Error).message } }, 'could not record an ingest rejection')
       }
+      return payload
     })
   },
   { name: 'rejections', dependencies: ['db', 'metrics', 'errors'] }

@@ -120,24 +120,22 @@ const hostnames = new Set(
 t.test('Prometheus and Grafana files are wired to the compose services', async (t) => {
   const promFile = path.join(repoRoot, 'k8s/monitoring/prometheus/prometheus.yml')
   t.ok(existsSync(promFile), 'k8s/monitoring/prometheus/prometheus.yml exists')
-  {
-    const prom = parse(readFileSync(promFile, 'utf8'))
-    const targets = (prom.scrape_configs ?? []).flatMap((c: any) => (c.static_configs ?? []).flatMap((s: any) => s.targets ?? []))
-    for (const target of targets) {
-      const host = String(target).split(':')[0]
-      t.ok(host === 'localhost' || host === '127.0.0.1' || hostnames.has(host), `scrape target ${target} is a compose service`)
-    }
-    for (const sd of (prom.scrape_configs ?? []).flatMap((c: any) => c.dns_sd_configs ?? [])) {
-      for (const n of sd.names ?? []) t.ok(hostnames.has(n), `DNS service discovery name ${n} is a compose service or alias`)
-    }
-    const rulesTarget = bindMounts(services.prometheus).find((m) => m.source === 'k8s/monitoring/prometheus/rules')!.target
-    for (const glob of prom.rule_files ?? []) {
-      const abs = path.posix.isAbsolute(glob) ? glob : path.posix.join('/etc/prometheus', glob)
-      t.ok(abs.startsWith(rulesTarget + '/'), `rule_files ${glob} lies in the mounted rules folder ${rulesTarget}`)
-    }
-    for (const am of prom.alerting?.alertmanagers ?? []) {
-      for (const target of (am.static_configs ?? []).flatMap((s: any) => s.targets ?? [])) t.ok(hostnames.has(String(target).split(':')[0]), `alertmanager ${target} is a compose service`)
-    }
+  const prom = parse(readFileSync(promFile, 'utf8'))
+  const targets = (prom.scrape_configs ?? []).flatMap((c: any) => (c.static_configs ?? []).flatMap((s: any) => s.targets ?? []))
+  for (const target of targets) {
+    const host = String(target).split(':')[0]
+    t.ok(host === 'localhost' || host === '127.0.0.1' || hostnames.has(host), `scrape target ${target} is a compose service`)
+  }
+  for (const sd of (prom.scrape_configs ?? []).flatMap((c: any) => c.dns_sd_configs ?? [])) {
+    for (const n of sd.names ?? []) t.ok(hostnames.has(n), `DNS service discovery name ${n} is a compose service or alias`)
+  }
+  const rulesTarget = bindMounts(services.prometheus).find((m) => m.source === 'k8s/monitoring/prometheus/rules')!.target
+  for (const glob of prom.rule_files ?? []) {
+    const abs = path.posix.isAbsolute(glob) ? glob : path.posix.join('/etc/prometheus', glob)
+    t.ok(abs.startsWith(rulesTarget + '/'), `rule_files ${glob} lies in the mounted rules folder ${rulesTarget}`)
+  }
+  for (const am of prom.alerting?.alertmanagers ?? []) {
+    for (const target of (am.static_configs ?? []).flatMap((s: any) => s.targets ?? [])) t.ok(hostnames.has(String(target).split(':')[0]), `alertmanager ${target} is a compose service`)
   }
   const dsDir = path.join(repoRoot, 'k8s/monitoring/grafana/provisioning/datasources')
   const dbDir = path.join(repoRoot, 'k8s/monitoring/grafana/provisioning/dashboards')

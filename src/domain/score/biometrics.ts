@@ -10,14 +10,12 @@ import {
   scoreOnCurve,
   type ScoringCurve,
 } from './curves.js'
-import { utcDayOf } from './dates.js'
 import { MAD_TO_SD, groupValues, median, medianAbsoluteDeviation, positive, winsorizedMean } from './robust-stats.js'
 import type { AlgorithmDefinition, BiometricReadingInput } from './types.js'
-import type { ScoreWindow } from './windows.js'
+import type { BiometricPlacement } from './windows.js'
 
-/** A reading with quality 'ok' inside the 28-day window, with its parsed time. */
-export interface TimedBiometricReading {
-  ms: number
+/** A reading with quality 'ok' inside the 28-day window, placed on its day. */
+export interface PlacedBiometricReading extends BiometricPlacement {
   reading: BiometricReadingInput
 }
 
@@ -33,15 +31,11 @@ interface DailySeries {
  * Every aggregate is a median or a 1-winsorized mean of daily medians, so a single reading cannot
  * move it by more than the gap to its neighbour.
  */
-export function computeBiometricsComponent(
-  readings: readonly TimedBiometricReading[],
-  window: ScoreWindow,
-  algorithm: AlgorithmDefinition,
-): ComponentComputation | null {
-  const series = (value: (r: BiometricReadingInput) => number | null, recentStartMs = window.recentStartMs) =>
-    dailySeries(readings, recentStartMs, value)
+export function computeBiometricsComponent(readings: readonly PlacedBiometricReading[], algorithm: AlgorithmDefinition): ComponentComputation | null {
+  const series = (value: (r: BiometricReadingInput) => number | null, isRecent = (p: PlacedBiometricReading) => p.recent) =>
+    dailySeries(readings, isRecent, value)
   const restingHeartRate = series((r) => positive(r.resting_heart_rate_bpm))
-  const lnRmssd = series((r) => lnOrNull(positive(r.hrv_rmssd_ms)), window.hrvRecentStartMs)
+  const lnRmssd = series((r) => lnOrNull(positive(r.hrv_rmssd_ms)), (p) => p.hrvRecent)
   const systolic = series((r) => positive(r.systolic_mmhg))
   const diastolic = series((r) => positive(r.diastolic_mmhg))
   const spo2 = series((r) => positive(r.spo2_pct))
@@ -65,17 +59,17 @@ function lnOrNull(value: number | null): number | null {
 }
 
 function dailySeries(
-  readings: readonly TimedBiometricReading[],
-  recentStartMs: number,
+  readings: readonly PlacedBiometricReading[],
+  isRecent: (reading: PlacedBiometricReading) => boolean,
   value: (reading: BiometricReadingInput) => number | null,
 ): DailySeries {
-  const dailyMedians = (items: readonly TimedBiometricReading[]) => {
-    const byDay = groupValues(items, (t) => utcDayOf(t.ms), (t) => value(t.reading))
+  const dailyMedians = (items: readonly PlacedBiometricReading[]) => {
+    const byDay = groupValues(items, (p) => p.day, (p) => value(p.reading))
     return [...byDay.keys()].sort().map((day) => median(byDay.get(day) as number[]))
   }
   return {
     all: dailyMedians(readings),
-    recent: dailyMedians(readings.filter((t) => t.ms >= recentStartMs)),
+    recent: dailyMedians(readings.filter(isRecent)),
   }
 }
 
@@ -143,11 +137,11 @@ function scoreWindowAverage(name: string, daily: number[], minimumDays: number, 
   }
 }
 
-function daysWithScoredReadings(readings: readonly TimedBiometricReading[]): number {
+function daysWithScoredReadings(readings: readonly PlacedBiometricReading[]): number {
   const days = new Set<string>()
-  for (const { ms, reading } of readings) {
+  for (const { day, reading } of readings) {
     const scored = [reading.resting_heart_rate_bpm, reading.hrv_rmssd_ms, reading.systolic_mmhg, reading.diastolic_mmhg, reading.spo2_pct]
-    if (scored.some((v) => positive(v) !== null)) days.add(utcDayOf(ms))
+    if (scored.some((v) => positive(v) !== null)) days.add(day)
   }
   return days.size
 }

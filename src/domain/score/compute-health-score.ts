@@ -1,5 +1,5 @@
 import { computeActivityComponent } from './activity.js'
-import { computeBiometricsComponent, type TimedBiometricReading } from './biometrics.js'
+import { computeBiometricsComponent, type PlacedBiometricReading } from './biometrics.js'
 import { computeBloodComponent, isOkBloodResult } from './blood.js'
 import type { ComponentComputation } from './component-assembly.js'
 import { ageInYears } from './dates.js'
@@ -14,11 +14,11 @@ import type {
   HealthScoreResult,
 } from './types.js'
 import {
-  biometricTimeInWindow,
   computeScoreWindow,
   isActivityDayInWindow,
   isBloodDayInWindow,
   isSleepDayInWindow,
+  placeBiometricReading,
   type ScoreWindow,
 } from './windows.js'
 
@@ -32,7 +32,7 @@ const COMPONENT_ORDER: readonly ComponentName[] = ['activity', 'sleep', 'biometr
  * @see docs/health-score.md for the method and its sources.
  */
 export function computeHealthScore(input: HealthScoreInput, algorithm: AlgorithmDefinition): HealthScoreResult {
-  const window = computeScoreWindow(input.date, algorithm)
+  const window = computeScoreWindow(input.date, algorithm, input.user?.timezone)
   const selected = selectWindowedData(input, window)
   const age = ageInYears(input.user?.birth_date ?? null, window.to)
 
@@ -41,7 +41,7 @@ export function computeHealthScore(input: HealthScoreInput, algorithm: Algorithm
   if (activity !== null) computed.activity = activity
   const sleep = computeSleepComponent(selected.sleep, algorithm)
   if (sleep !== null) computed.sleep = sleep
-  const biometrics = computeBiometricsComponent(selected.biometrics, window, algorithm)
+  const biometrics = computeBiometricsComponent(selected.biometrics, algorithm)
   if (biometrics !== null) computed.biometrics = biometrics
   const blood = computeBloodComponent(selected.blood, algorithm)
   if (blood !== null) computed.blood = blood
@@ -52,7 +52,7 @@ export function computeHealthScore(input: HealthScoreInput, algorithm: Algorithm
 interface WindowedData {
   activity: HealthScoreInput['activity']
   sleep: HealthScoreInput['sleep']
-  biometrics: TimedBiometricReading[]
+  biometrics: PlacedBiometricReading[]
   blood: HealthScoreInput['blood']
   excluded: number
 }
@@ -73,11 +73,11 @@ function selectWindowedData(input: HealthScoreInput, window: ScoreWindow): Windo
 
   const activity = keepOk((input.activity ?? []).filter((d) => d !== null && isActivityDayInWindow(d.date, window)))
   const sleep = keepOk((input.sleep ?? []).filter((n) => n !== null && isSleepDayInWindow(n.date, window)))
-  const biometrics: TimedBiometricReading[] = []
+  const biometrics: PlacedBiometricReading[] = []
   for (const reading of input.biometrics ?? []) {
-    const ms = reading === null ? null : biometricTimeInWindow(reading.recorded, window)
-    if (ms === null) continue
-    if (reading.quality === 'ok') biometrics.push({ ms, reading })
+    const placement = reading === null ? null : placeBiometricReading(reading.recorded, window)
+    if (placement === null) continue
+    if (reading.quality === 'ok') biometrics.push({ ...placement, reading })
     else excluded++
   }
   const blood = (input.blood ?? []).filter((p) => p !== null && isBloodDayInWindow(p.test_date, window))

@@ -74,3 +74,28 @@ export function ageInYears(birthDate: string | null | undefined, on: string): nu
   const years = Number(on.slice(0, 4)) - Number(birthDate.slice(0, 4))
   return on.slice(5) < birthDate.slice(5) ? years - 1 : years
 }
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat | null>()
+
+/**
+ * The calendar day of an instant in an IANA time zone, or null when the zone is unknown to the
+ * runtime. Formatters are cached per zone (they are deterministic; the cache only saves time).
+ */
+export function localDayOf(ms: number, timeZone: string): string | null {
+  let formatter = dayFormatters.get(timeZone)
+  if (formatter === undefined) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    } catch {
+      formatter = null
+    }
+    dayFormatters.set(timeZone, formatter)
+  }
+  if (formatter === null) return null
+  const parts = Object.fromEntries(formatter.formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day}`
+}
+
+export function isKnownTimeZone(timeZone: unknown): timeZone is string {
+  return typeof timeZone === 'string' && timeZone.length > 0 && localDayOf(0, timeZone) !== null
+}

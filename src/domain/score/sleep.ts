@@ -6,6 +6,14 @@ import type { AlgorithmDefinition, SleepNightInput } from './types.js'
 
 const MINUTES_PER_DAY = 1440
 
+/** How a contributor's value is shown: shares are scored as fractions and shown as percentages. */
+interface Display {
+  unit: string
+  scale: number
+  decimals: number
+}
+const PERCENT: Display = { unit: '%', scale: 100, decimals: 1 }
+
 /**
  * Sleep component: duration (AASM/SRS), regularity of the sleep midpoint, and the deep and REM
  * shares of staged sleep, over the 7-night window. `nights` are the window's records with quality 'ok'.
@@ -19,10 +27,10 @@ export function computeSleepComponent(nights: readonly SleepNightInput[], algori
   const nightsWithData = new Set([...hoursByNight.keys(), ...deepByNight.keys(), ...midpointByNight.keys()]).size
   return assembleComponent(
     [
-      scoreAverage('sleep_duration', collapseDuplicateDays(hoursByNight), minimum, SLEEP_DURATION_CURVE, 'h', 2),
+      scoreAverage('sleep_duration', collapseDuplicateDays(hoursByNight), minimum, SLEEP_DURATION_CURVE, { unit: 'h', scale: 1, decimals: 2 }),
       scoreRegularity(midpointByNight, minimum),
-      scoreAverage('deep_sleep_share', collapseDuplicateDays(deepByNight), minimum, DEEP_SLEEP_SHARE_CURVE, 'fraction', 3),
-      scoreAverage('rem_sleep_share', collapseDuplicateDays(remByNight), minimum, REM_SLEEP_SHARE_CURVE, 'fraction', 3),
+      scoreAverage('deep_sleep_share', collapseDuplicateDays(deepByNight), minimum, DEEP_SLEEP_SHARE_CURVE, PERCENT),
+      scoreAverage('rem_sleep_share', collapseDuplicateDays(remByNight), minimum, REM_SLEEP_SHARE_CURVE, PERCENT),
     ],
     algorithm.contributorWeights.sleep,
     nightsWithData / algorithm.windows.sleepDays,
@@ -66,13 +74,13 @@ export function sleepMidpointMinuteOfDay(night: SleepNightInput): number | null 
   return ((midpointMinutes % MINUTES_PER_DAY) + MINUTES_PER_DAY) % MINUTES_PER_DAY
 }
 
-function scoreAverage(name: string, values: number[], minimum: number, curve: ScoringCurve, unit: string, decimals: number): ScoredContributor | null {
+function scoreAverage(name: string, values: number[], minimum: number, curve: ScoringCurve, display: Display): ScoredContributor | null {
   if (values.length < minimum) return null
   const average = winsorizedMean(values)
   return {
     name,
-    value: displayValue(average, decimals),
-    unit,
+    value: displayValue(average * display.scale, display.decimals),
+    unit: display.unit,
     target: curve.target,
     score: scoreOnCurve(curve, average),
     source: curve.source,

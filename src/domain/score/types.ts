@@ -61,7 +61,16 @@ export interface BloodPanelInput {
 export interface HealthScoreInput {
   /** The day scored; every window ends on this day, inclusive. */
   date: string
-  user: { birth_date: string | null; sex: Sex | null }
+  user: {
+    birth_date: string | null
+    sex: Sex | null
+    /**
+     * The user's IANA time zone (the contract's `timezone`, default 'UTC'). It places biometric
+     * timestamps on the user's local days. Optional: without it the engine admits every timestamp
+     * that falls on a window day in some time zone (UTC−12 … UTC+14) and groups by UTC day.
+     */
+    timezone?: string | null
+  }
   /** The last 7 days (more is tolerated and ignored). */
   activity: ActivityDayInput[]
   /** The last 7 nights (more is tolerated and ignored). */

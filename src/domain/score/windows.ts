@@ -1,4 +1,16 @@
-import { EARLIEST_ZONE_LEAD_MS, LATEST_ZONE_LAG_MS, addDays, isDayWithin, parseIsoDay, parseTimestamp, subtractMonths, DAY_MS } from './dates.js'
+import {
+  DAY_MS,
+  EARLIEST_ZONE_LEAD_MS,
+  LATEST_ZONE_LAG_MS,
+  addDays,
+  isDayWithin,
+  isKnownTimeZone,
+  localDayOf,
+  parseIsoDay,
+  parseTimestamp,
+  subtractMonths,
+  utcDayOf,
+} from './dates.js'
 import type { AlgorithmDefinition } from './types.js'
 
 /**
@@ -12,30 +24,36 @@ export interface ScoreWindow {
   sleepFrom: string
   baselineFrom: string
   recentFrom: string
+  hrvRecentFrom: string
   bloodFrom: string
-  /** Timestamps (biometrics) in [baselineStartMs, endMs) count; see dates.ts for the zone slack. */
+  /** The user's time zone, or null when unknown (then the zone slack of dates.ts applies). */
+  timeZone: string | null
+  /** Without a time zone, timestamps in [baselineStartMs, endMs) count. */
   baselineStartMs: number
   recentStartMs: number
   hrvRecentStartMs: number
   endMs: number
 }
 
-export function computeScoreWindow(date: string, algorithm: AlgorithmDefinition): ScoreWindow {
+export function computeScoreWindow(date: string, algorithm: AlgorithmDefinition, timeZone?: string | null): ScoreWindow {
   const dayMs = parseIsoDay(date)
   if (dayMs === null) throw new RangeError(`date must be a calendar day YYYY-MM-DD, got ${JSON.stringify(date)}`)
   const { activityDays, sleepDays, baselineDays, recentDays, hrvRecentDays, bloodMonths } = algorithm.windows
   const baselineFrom = addDays(date, -(baselineDays - 1))
   const recentFrom = addDays(date, -(recentDays - 1))
+  const hrvRecentFrom = addDays(date, -(hrvRecentDays - 1))
   return {
     to: date,
     activityFrom: addDays(date, -(activityDays - 1)),
     sleepFrom: addDays(date, -(sleepDays - 1)),
     baselineFrom,
     recentFrom,
+    hrvRecentFrom,
     bloodFrom: subtractMonths(date, bloodMonths),
+    timeZone: isKnownTimeZone(timeZone) ? timeZone : null,
     baselineStartMs: (parseIsoDay(baselineFrom) as number) - EARLIEST_ZONE_LEAD_MS,
     recentStartMs: (parseIsoDay(recentFrom) as number) - EARLIEST_ZONE_LEAD_MS,
-    hrvRecentStartMs: (parseIsoDay(addDays(date, -(hrvRecentDays - 1))) as number) - EARLIEST_ZONE_LEAD_MS,
+    hrvRecentStartMs: (parseIsoDay(hrvRecentFrom) as number) - EARLIEST_ZONE_LEAD_MS,
     endMs: dayMs + DAY_MS + LATEST_ZONE_LAG_MS,
   }
 }
@@ -52,8 +70,25 @@ export function isBloodDayInWindow(day: unknown, window: ScoreWindow): boolean {
   return isDayWithin(day, window.bloodFrom, window.to)
 }
 
-/** The reading's time when it lies in the 28-day window, else null. */
-export function biometricTimeInWindow(recorded: unknown, window: ScoreWindow): number | null {
+/** Where a biometric reading falls: its day and whether it is in the recent windows. */
+export interface BiometricPlacement {
+  day: string
+  recent: boolean // last 7 days (resting heart rate)
+  hrvRecent: boolean // last 14 days (HRV)
+}
+
+/**
+ * Places a timestamp on the user's local day when the time zone is known; otherwise admits it if
+ * some time zone would put it on a window day and groups it by UTC day. Null when outside.
+ */
+export function placeBiometricReading(recorded: unknown, window: ScoreWindow): BiometricPlacement | null {
   const ms = parseTimestamp(recorded)
-  return ms !== null && ms >= window.baselineStartMs && ms < window.endMs ? ms : null
+  if (ms === null) return null
+  if (window.timeZone !== null) {
+    const day = localDayOf(ms, window.timeZone)
+    if (day === null || !isDayWithin(day, window.baselineFrom, window.to)) return null
+    return { day, recent: day >= window.recentFrom, hrvRecent: day >= window.hrvRecentFrom }
+  }
+  if (ms < window.baselineStartMs || ms >= window.endMs) return null
+  return { day: utcDayOf(ms), recent: ms >= window.recentStartMs, hrvRecent: ms >= window.hrvRecentStartMs }
 }

@@ -60,6 +60,7 @@ export function schemaError(Model: ModelClass, obj: unknown): string | null {
 /** Every field path of `obj` that the Kubernetes schema of its kind does not define. */
 export function unknownFields(Model: ModelClass, obj: Record<string, unknown>): string[] {
   if (schemaError(Model, obj) !== null) throw new Error('unknownFields needs a schema-valid object')
+  const root = structuredClone(obj)
   const unknown: string[] = []
   const walk = (node: unknown, at: Array<string | number>): void => {
     if (Array.isArray(node)) {
@@ -67,19 +68,20 @@ export function unknownFields(Model: ModelClass, obj: Record<string, unknown>): 
       return
     }
     if (node === null || typeof node !== 'object') return
-    for (const key of Object.keys(node)) {
-      const probe = structuredClone(obj)
-      let parent: any = probe
-      for (const step of at) parent = parent[step]
-      parent[key] = Symbol('not-a-json-value')
-      if (schemaError(Model, probe) === null) {
+    const parent = node as Record<string, unknown>
+    for (const key of Object.keys(parent)) {
+      const value = parent[key]
+      parent[key] = Symbol('not-a-json-value') // probe in place, restored right after
+      const known = schemaError(Model, root) !== null
+      parent[key] = value
+      if (!known) {
         unknown.push([...at, key].join('.'))
         continue // nothing under an unknown field can be known
       }
-      walk((node as Record<string, unknown>)[key], [...at, key])
+      walk(value, [...at, key])
     }
   }
-  walk(obj, [])
+  walk(root, [])
   return unknown
 }
 

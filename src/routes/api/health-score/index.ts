@@ -27,7 +27,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/health-score/algorithms', {
-    schema: { tags: ['health-score'], summary: 'every score algorithm version with its changelog, and which is active', response: { 200: Algorithms } }
+    schema: { tags: ['health-score'], summary: 'every score algorithm version with its changelog, and which is active', response: { 200: Algorithms, ...errorResponses() } }
   }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300')
     const active = activeAlgorithm(fastify).version

@@ -85,8 +85,8 @@ export const PERSONAS: readonly Persona[] = [
       birthDate: '1991-07-07',
       sex: 'female',
       historyDays: 60,
-      activity: { steps: 5200, stepsSd: 800, moderate: 7, vigorous: 1, minutesSd: 3 },
-      sleep: { ...NORMAL_SLEEP, hours: 5.8, hoursSd: 0.5, rotatingShifts: true, deepShare: 0.13, remShare: 0.19 },
+      activity: { steps: 4300, stepsSd: 700, moderate: 6, vigorous: 0, minutesSd: 3 },
+      sleep: { ...NORMAL_SLEEP, hours: 5.5, hoursSd: 0.5, rotatingShifts: true, deepShare: 0.13, remShare: 0.19 },
       biometrics: { restingHeartRate: 72, hrvMs: 36, recentRestingHeartRateShift: 4, recentHrvFactor: 0.85, spo2: 96.5 },
       blood: { hba1c: 5.6, glucose: 97, ldl: 136, hdl: 46, triglycerides: 150, total_cholesterol: 212 },
     },
@@ -143,7 +143,7 @@ export const PERSONAS: readonly Persona[] = [
     spec: {
       ...HEALTHY_AVERAGE,
       name: 'unwell-this-week',
-      biometrics: { restingHeartRate: 64, hrvMs: 42, recentRestingHeartRateShift: 7, recentHrvFactor: 0.7, bloodPressure: { systolic: 121, diastolic: 78 }, spo2: 97 },
+      biometrics: { ...(HEALTHY_AVERAGE.biometrics as NonNullable<PersonaSpec['biometrics']>), recentRestingHeartRateShift: 7, recentHrvFactor: 0.7 },
     },
   },
 ]

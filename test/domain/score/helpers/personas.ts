@@ -91,7 +91,7 @@ export function buildPersonaInput(spec: PersonaSpec, seed = 1, date = SCORED_DAY
     blood.push(panel(addDays(date, -90), spec.blood))
     blood.push(panel(addDays(date, -400), STALE_PANEL_VALUES))
   }
-  return { date, user: { birth_date: spec.birthDate, sex: spec.sex }, activity, sleep, biometrics, blood }
+  return { date, user: { birth_date: spec.birthDate, sex: spec.sex, timezone: 'UTC' }, activity, sleep, biometrics, blood }
 }
 
 function activityDay(a: NonNullable<PersonaSpec['activity']>, day: string, random: () => number): ActivityDayInput {
