@@ -17,6 +17,7 @@ import swaggerPlugin from './plugins/swagger.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import rejectionsPlugin from './plugins/rejections.js'
 import workerPlugin from './plugins/worker.js'
+import httpCachePlugin from './plugins/http-cache.js'
 import apiRoutes from './routes/api/index.js'
 import opsRoutes from './routes/ops.js'
 import { validatorCompiler } from './validation.js'
@@ -120,6 +121,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(metricsPlugin, { metrics, port: opts.metricsPort === undefined ? config.METRICS_PORT : opts.metricsPort })
   await fastify.register(cachePlugin, { config })
   await fastify.register(authPlugin, { config, jwtSecret: opts.jwtSecret })
+  await fastify.register(httpCachePlugin)
   await fastify.register(swaggerPlugin)
   await fastify.register(idempotencyPlugin)
   await fastify.register(rejectionsPlugin)

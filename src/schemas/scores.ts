@@ -41,7 +41,7 @@ export const HealthScore = Type.Object(
 )
 
 export const ScoreQuery = Type.Object({ user_uuid: Type.Optional(Uuid), date: Type.Optional(DateOnly), fields: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false })
-export const HistoryQuery = Type.Object({ from: Type.Optional(DateOnly), to: Type.Optional(DateOnly) }, { additionalProperties: false })
+export const HistoryQuery = Type.Object({ from: Type.Optional(DateOnly), to: Type.Optional(DateOnly), fields: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false })
 
 export const ScoreHistory = Type.Object({
   user_uuid: Uuid,

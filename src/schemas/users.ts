@@ -24,6 +24,8 @@ export const User = Type.Object(
 )
 export type UserType = Static<typeof User>
 
+export const UserQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false })
+
 export const UserCreate = Type.Object(
   {
     user_uuid: Type.Optional(Uuid),

@@ -63,7 +63,7 @@ export async function scoreHistory(app: FastifyInstance, userUuid: string, from:
   const end = to ?? todayIn(user.timezone)
   const start = from ?? addDays(end, -29)
   const algorithm = activeAlgorithm(app)
-  const rows = await listScores(app.db.reader, userUuid, algorithm.version, start, end, 366)
+  const rows = await listScores(await app.readerFor(userUuid), userUuid, algorithm.version, start, end, 366)
   return {
     user_uuid: userUuid,
     algorithm_version: algorithm.version,

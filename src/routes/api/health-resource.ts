@@ -10,6 +10,7 @@ import { BatchBody, BatchResult } from '../../schemas/health.js'
 import { ingestBatch } from '../../services/health/batch.js'
 import * as records from '../../services/health/records.js'
 import type { ResourceSpec } from '../../services/health/specs.js'
+import { assertOwnsOrPrivileged } from '../../plugins/auth.js'
 
 export interface HealthResourceOptions {
   spec: ResourceSpec
@@ -26,6 +27,7 @@ const healthResource: FastifyPluginAsyncTypebox<HealthResourceOptions> = async (
   const UserParams = Type.Object({ user_uuid: Uuid }, { additionalProperties: false })
   const DeleteQuery = Type.Object({ [spec.key]: Type.Optional(KeySchema), all: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
   const tags = [spec.tag]
+  const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 512, pattern: '^[a-z_]+(,[a-z_]+)*$', description: 'comma-separated fields to return' })) }, { additionalProperties: false })
   const config = { resource: spec.name }
   const keyParam = (params: Record<string, unknown>) => String(params[spec.key])
 
@@ -45,13 +47,19 @@ const healthResource: FastifyPluginAsyncTypebox<HealthResourceOptions> = async (
 
   fastify.get('/:user_uuid', {
     schema: { tags, summary: `list a user's ${spec.name} records, newest first`, params: UserParams, querystring: ListQuery, response: { 200: Page(spec.record), ...errorResponses(404) } }
-  }, async (request) => records.listRecords(fastify, spec, request, request.params.user_uuid, request.query))
+  }, async (request, reply) => {
+    const userUuid = request.params.user_uuid.toLowerCase()
+    assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
+    return fastify.readThrough(request, reply, userUuid, () => records.listRecords(fastify, spec, request, userUuid, request.query))
+  })
 
   fastify.get(`/:user_uuid/:${spec.key}`, {
-    schema: { tags, summary: `get one ${spec.name} record`, params: KeyParams, response: { 200: spec.record, ...errorResponses(404) } }
-  }, async (request) => {
+    schema: { tags, summary: `get one ${spec.name} record`, params: KeyParams, querystring: FieldsQuery, response: { 200: spec.record, ...errorResponses(404) } }
+  }, async (request, reply) => {
     const params = request.params as Record<string, unknown>
-    return records.getRecord(fastify, spec, request, String(params.user_uuid), keyParam(params))
+    const userUuid = String(params.user_uuid).toLowerCase()
+    assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
+    return fastify.readThrough(request, reply, userUuid, () => records.getRecord(fastify, spec, request, userUuid, keyParam(params)))
   })
 
   if (spec.patchKeyIn === 'url') {

@@ -18,7 +18,10 @@ export async function recordDataChange(tx: DB, affected: Map<string, string>): P
 
 /** After commit. Never throws: the cache degrades to a bypass when Redis is away. */
 export async function afterDataChange(app: FastifyInstance, userUuids: Iterable<string>): Promise<void> {
-  await Promise.all([...new Set(userUuids)].map((u) => app.cache.bumpGeneration(u)))
+  await Promise.all([...new Set(userUuids)].map(async (u) => {
+    await app.cache.bumpGeneration(u)
+    await app.markWritten(u)
+  }))
 }
 
 export function earliest(a: string | undefined, b: string): string {

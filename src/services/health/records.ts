@@ -79,14 +79,14 @@ export async function createRecord(app: FastifyInstance, spec: ResourceSpec, bod
 
 export async function getRecord(app: FastifyInstance, spec: ResourceSpec, request: FastifyRequest, userUuid: string, key: string) {
   assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
-  const row = await repo.findRecord(app.db.reader, spec, userUuid, normalizeKey(spec, key))
+  const row = await repo.findRecord(await app.readerFor(userUuid), spec, userUuid, normalizeKey(spec, key))
   if (!row) throw new NotFound(`${spec.name} record not found`)
   return row
 }
 
 export async function listRecords(app: FastifyInstance, spec: ResourceSpec, request: FastifyRequest, userUuid: string, query: repo.ListQuery) {
   assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
-  return repo.listRecords(app.db.reader, spec, userUuid, query)
+  return repo.listRecords(await app.readerFor(userUuid), spec, userUuid, query)
 }
 
 export function normalizeKey(spec: ResourceSpec, key: string): string {

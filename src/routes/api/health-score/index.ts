@@ -13,17 +13,26 @@ import { activeAlgorithm, getHealthScore, scoreHistory } from '../../../services
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/get_health_score', {
     schema: { tags: ['health-score'], summary: 'the health score of a user and date (default: the token\'s user, their today)', querystring: ScoreQuery, response: { 200: HealthScore, ...errorResponses(404) } }
-  }, async (request) => {
+  }, async (request, reply) => {
     const userUuid = (request.query.user_uuid ?? request.principal!.sub).toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, 'user')
-    return getHealthScore(fastify, userUuid, request.query.date, { allowInline: !fastify.lifecycle.underPressure() })
+    if (fastify.lifecycle.underPressure()) {
+      // degraded: the last stored score, marked stale, instead of an inline recomputation
+      fastify.metrics.shedRequests.inc({ reason: 'priority' })
+      return getHealthScore(fastify, userUuid, request.query.date, { allowInline: false })
+    }
+    // the variant keeps apart versions (a rollback in progress) and days (the default date is "today")
+    const variant = `${activeAlgorithm(fastify).version}:${new Date().toISOString().slice(0, 10)}`
+    return fastify.readThrough(request, reply, userUuid, () => getHealthScore(fastify, userUuid, request.query.date, { allowInline: true }), variant)
   })
 
   fastify.get('/health-scores/:user_uuid', {
     schema: { tags: ['health-score'], summary: 'daily score history (default: the last 30 days)', params: Type.Object({ user_uuid: Uuid }), querystring: HistoryQuery, response: { 200: ScoreHistory, ...errorResponses(404) } }
-  }, async (request) => {
-    assertOwnsOrPrivileged(request.principal, request.params.user_uuid, 'user')
-    return scoreHistory(fastify, request.params.user_uuid.toLowerCase(), request.query.from, request.query.to)
+  }, async (request, reply) => {
+    const userUuid = request.params.user_uuid.toLowerCase()
+    assertOwnsOrPrivileged(request.principal, userUuid, 'user')
+    const variant = `${activeAlgorithm(fastify).version}:${new Date().toISOString().slice(0, 10)}`
+    return fastify.readThrough(request, reply, userUuid, () => scoreHistory(fastify, userUuid, request.query.from, request.query.to), variant)
   })
 
   fastify.get('/health-score/algorithms', {

@@ -2,8 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ListQuery, Page, UserUuidParams, errorResponses } from '../../../schemas/common.js'
-import { User, UserCreate, UserPatch } from '../../../schemas/users.js'
-import { assertPrivileged } from '../../../plugins/auth.js'
+import { User, UserCreate, UserPatch, UserQuery } from '../../../schemas/users.js'
+import { assertOwnsOrPrivileged, assertPrivileged } from '../../../plugins/auth.js'
 import { listUsers } from '../../../repositories/users.js'
 import * as service from '../../../services/users.js'
 
@@ -33,8 +33,12 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/:user_uuid', {
-    schema: { tags: ['users'], summary: 'get a user', params: UserUuidParams, response: { 200: User, ...errorResponses(404) } }
-  }, async (request) => service.getUser(fastify, request.principal, request.params.user_uuid))
+    schema: { tags: ['users'], summary: 'get a user', params: UserUuidParams, querystring: UserQuery, response: { 200: User, ...errorResponses(404) } }
+  }, async (request, reply) => {
+    const userUuid = request.params.user_uuid.toLowerCase()
+    assertOwnsOrPrivileged(request.principal, userUuid, 'user')
+    return fastify.readThrough(request, reply, userUuid, () => service.getUser(fastify, request.principal, userUuid))
+  })
 
   fastify.patch('/:user_uuid', {
     schema: {

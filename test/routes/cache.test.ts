@@ -1,0 +1,85 @@
+import t from 'tap'
+import { auth, buildTestApp, createUser } from '../helper.js'
+import { MemoryStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
+import { createMetrics } from '../../src/metrics.js'
+
+const { app } = await buildTestApp(t)
+const user = await createUser(app)
+const h = auth(user)
+const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10)
+
+t.test('ETag and 304; private vs public Cache-Control', async (t) => {
+  await app.inject({ method: 'POST', url: '/api/sleep-activity/', headers: h, payload: { user_uuid: user, date: day(1), total_sleep_minutes: 400 } })
+  const first = await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}`, headers: h })
+  t.equal(first.statusCode, 200)
+  t.match(first.headers.etag, /^".+"$/)
+  t.equal(first.headers['cache-control'], 'private, no-cache')
+  const again = await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}`, headers: { ...h, 'if-none-match': first.headers.etag as string } })
+  t.equal(again.statusCode, 304)
+  t.equal(again.body, '')
+  const algos = await app.inject({ method: 'GET', url: '/api/health-score/algorithms', headers: h })
+  t.match(algos.headers['cache-control'], /^public, max-age=\d+/)
+})
+
+t.test('no read after a 2xx write returns pre-write data', async (t) => {
+  const url = `/api/sleep-activity/${user}/${day(1)}`
+  const before = await app.inject({ method: 'GET', url, headers: h })
+  t.equal(before.json().total_sleep_minutes, 400)
+  await app.inject({ method: 'GET', url, headers: h }) // now cached
+  for (let i = 0; i < 5; i++) {
+    const patched = await app.inject({ method: 'PATCH', url: `/api/sleep-activity/${user}/update`, headers: h, payload: { date: day(1), total_sleep_minutes: 401 + i } })
+    t.equal(patched.statusCode, 200)
+    const read = await app.inject({ method: 'GET', url, headers: h })
+    t.equal(read.json().total_sleep_minutes, 401 + i, `read ${i} after the write sees it`)
+    const list = await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}`, headers: h })
+    t.equal(list.json().items[0].total_sleep_minutes, 401 + i)
+  }
+  const hits = (await app.metrics.cacheRequests.get()).values.find((v) => v.labels.result === 'hit')?.value ?? 0
+  t.ok(hits > 0, 'the cache is used')
+})
+
+t.test('?fields= narrows the answer', async (t) => {
+  const res = await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}?fields=date,total_sleep_minutes`, headers: h })
+  t.equal(res.statusCode, 200)
+  t.same(Object.keys(res.json().items[0]).sort(), ['date', 'total_sleep_minutes'])
+  t.ok('next_cursor' in res.json())
+  const one = await app.inject({ method: 'GET', url: `/api/users/${user}?fields=email`, headers: h })
+  t.same(Object.keys(one.json()), ['email'])
+})
+
+t.test('concurrent misses of one key hit the database once', async (t) => {
+  let loads = 0
+  const url = `/api/physical-activity/${user}`
+  const before = (await app.metrics.dbQueryDuration.get()).values.filter((v) => v.labels.operation === 'select').reduce((n, v) => n + (v.metricName?.endsWith('_count') ? v.value : 0), 0)
+  await app.cache.bumpGeneration(user)
+  const results = await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url, headers: h })))
+  t.ok(results.every((r) => r.statusCode === 200))
+  const after = (await app.metrics.dbQueryDuration.get()).values.filter((v) => v.labels.operation === 'select').reduce((n, v) => n + (v.metricName?.endsWith('_count') ? v.value : 0), 0)
+  loads = after - before
+  t.ok(loads <= 2, `20 concurrent cold reads ran ${loads} list queries`)
+})
+
+t.test('circuit breaker: a failing store is bypassed, never an error', async (t) => {
+  let calls = 0
+  const broken: CacheStore = {
+    kind: 'redis',
+    get: async () => { calls++; throw new Error('down') },
+    set: async () => { calls++; throw new Error('down') },
+    incr: async () => { calls++; throw new Error('down') },
+    del: async () => {},
+    ping: async () => { throw new Error('down') },
+    close: async () => {}
+  }
+  let now = 0
+  const metrics = createMetrics()
+  const cache = new ResilientCache(broken, metrics, 60, () => now)
+  for (let i = 0; i < 10; i++) t.equal(await cache.get('k'), null)
+  t.ok(calls <= 5, `the breaker opened after repeated failures (${calls} calls)`)
+  t.equal((await metrics.cacheCircuitOpen.get()).values[0]?.value, 1)
+  now += 6000
+  await cache.get('k')
+  t.equal(calls, 6, 'half-open: one probe after the cool-down')
+  const ok = new ResilientCache(new MemoryStore(10), metrics, 60)
+  await ok.set('a', 'b')
+  t.equal(await ok.get('a'), 'b')
+})
