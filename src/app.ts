@@ -18,6 +18,7 @@ import idempotencyPlugin from './plugins/idempotency.js'
 import rejectionsPlugin from './plugins/rejections.js'
 import workerPlugin from './plugins/worker.js'
 import httpCachePlugin from './plugins/http-cache.js'
+import protectionPlugin from './plugins/protection.js'
 import apiRoutes from './routes/api/index.js'
 import opsRoutes from './routes/ops.js'
 import { validatorCompiler } from './validation.js'
@@ -120,6 +121,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   })
   await fastify.register(metricsPlugin, { metrics, port: opts.metricsPort === undefined ? config.METRICS_PORT : opts.metricsPort })
   await fastify.register(cachePlugin, { config })
+  await fastify.register(protectionPlugin)
   await fastify.register(authPlugin, { config, jwtSecret: opts.jwtSecret })
   await fastify.register(httpCachePlugin)
   await fastify.register(swaggerPlugin)

@@ -62,6 +62,10 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     WORKER_ENABLED: 'false',
     SHUTDOWN_DRAIN_MS: '0',
     RATE_LIMIT_MAX: '100000',
+    // load shedding is tested on purpose (protection tests); elsewhere a busy CI machine must not trip it
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+    PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
+    PRESSURE_SHED_EVENT_LOOP_DELAY_MS: '0',
     ...env
   })
 }

@@ -22,10 +22,14 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null
+    authError: Error | null
   }
   interface FastifyInstance {
     /** onRequest hook for /api routes: verifies the bearer token and sets request.principal */
     authenticate(request: FastifyRequest): Promise<void>
+    /** like authenticate, but keeps the failure for `requireAuth` (so the rate limit can key by IP first) */
+    identify(request: FastifyRequest): Promise<void>
+    requireAuth(request: FastifyRequest): Promise<void>
   }
 }
 
@@ -81,6 +85,7 @@ export default fp<AuthOptions>(
   async (fastify, opts) => {
     const verify = buildVerifier(opts)
     fastify.decorateRequest('principal', null)
+    fastify.decorateRequest('authError', null)
     fastify.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization
       if (!header) {
@@ -96,6 +101,17 @@ export default fp<AuthOptions>(
         throw challenge('invalid_token', code === 'FAST_JWT_EXPIRED' ? 'the token has expired' : 'the token is invalid')
       }
       request.principal = principalFromClaims(claims)
+    })
+    fastify.decorate('identify', async (request: FastifyRequest) => {
+      try {
+        await fastify.authenticate(request)
+      } catch (error) {
+        request.authError = error as Error
+      }
+    })
+    fastify.decorate('requireAuth', async (request: FastifyRequest) => {
+      if (request.authError) throw request.authError
+      if (!request.principal) throw new Unauthorized('a bearer token is required', undefined, { 'www-authenticate': 'Bearer realm="health-tracker"' })
     })
   },
   { name: 'auth' }

@@ -90,6 +90,21 @@ export function createRedis(url: string, config: Config, extra: { name: string }
   })
 }
 
+/** Wait until the client is connected (commands fail fast while offline), at most `ms`. */
+export async function waitReady(redis: Redis, ms = 2000): Promise<boolean> {
+  if (redis.status === 'ready') return true
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), ms)
+    const onReady = () => done(true)
+    function done(ok: boolean) {
+      clearTimeout(timer)
+      redis.off('ready', onReady)
+      resolve(ok)
+    }
+    redis.once('ready', onReady)
+  })
+}
+
 /** After FAILURE_THRESHOLD consecutive errors, bypass the store for COOL_DOWN_MS, then try again. */
 const FAILURE_THRESHOLD = 5
 const COOL_DOWN_MS = 5000
@@ -210,6 +225,8 @@ export default fp<CachePluginOptions>(
       store.redis.on('error', () => {}) // reported through redis_up and the breaker, not as crashes
       store.redis.on('ready', () => fastify.metrics.redisUp.set({ role: 'cache' }, 1))
       store.redis.on('close', () => fastify.metrics.redisUp.set({ role: 'cache' }, 0))
+      // start degraded rather than not at all when Redis is away
+      if (!(await waitReady(store.redis))) fastify.log.warn('Redis is not reachable: serving uncached until it is')
     }
     fastify.decorate('cache', new ResilientCache(store, fastify.metrics, opts.config.CACHE_TTL_SECONDS))
     fastify.addHook('onClose', async () => store.close())

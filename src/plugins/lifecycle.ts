@@ -6,7 +6,10 @@ import fp from 'fastify-plugin'
 
 export interface Lifecycle {
   draining: boolean
+  /** hard overload (under-pressure thresholds): readiness fails, every request is shed */
   underPressure(): string | null
+  /** soft pressure: shed non-critical work first */
+  shedding(): boolean
 }
 
 declare module 'fastify' {
@@ -17,7 +20,7 @@ declare module 'fastify' {
 
 export default fp(
   async (fastify) => {
-    fastify.decorate('lifecycle', { draining: false, underPressure: () => null } as Lifecycle)
+    fastify.decorate('lifecycle', { draining: false, underPressure: () => null, shedding: () => false } as Lifecycle)
   },
   { name: 'lifecycle' }
 )

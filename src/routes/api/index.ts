@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import usersRoutes from './users/index.js'
+import rateLimitPlugin from '../../plugins/rate-limit.js'
 import bloodTests from './blood-tests/index.js'
 import bioMetrics from './bio-metrics/index.js'
 import physicalActivity from './physical-activity/index.js'
@@ -12,7 +13,10 @@ import ingestRejections from './ingest-rejections/index.js'
 import healthScore from './health-score/index.js'
 
 const api: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.addHook('onRequest', fastify.authenticate)
+  // identify (onRequest) → rate limit by sub or IP (route-level onRequest) → 401 (preValidation)
+  fastify.addHook('onRequest', fastify.identify)
+  fastify.addHook('preValidation', fastify.requireAuth)
+  await fastify.register(rateLimitPlugin)
   await fastify.register(usersRoutes, { prefix: '/users' })
   await fastify.register(bloodTests, { prefix: '/blood-tests' })
   await fastify.register(bioMetrics, { prefix: '/bio-metrics' })

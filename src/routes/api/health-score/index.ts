@@ -16,7 +16,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const userUuid = (request.query.user_uuid ?? request.principal!.sub).toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, 'user')
-    if (fastify.lifecycle.underPressure()) {
+    if (fastify.lifecycle.shedding()) {
       // degraded: the last stored score, marked stale, instead of an inline recomputation
       fastify.metrics.shedRequests.inc({ reason: 'priority' })
       return getHealthScore(fastify, userUuid, request.query.date, { allowInline: false })
@@ -27,6 +27,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/health-scores/:user_uuid', {
+    config: { priority: 'low' },
     schema: { tags: ['health-score'], summary: 'daily score history (default: the last 30 days)', params: Type.Object({ user_uuid: Uuid }), querystring: HistoryQuery, response: { 200: ScoreHistory, ...errorResponses(404) } }
   }, async (request, reply) => {
     const userUuid = request.params.user_uuid.toLowerCase()

@@ -1,0 +1,72 @@
+/**
+ * Stays up under load: security headers, CORS allowlist, a shared rate limit, and load shedding.
+ *  - @fastify/under-pressure: past the event-loop delay / utilization / heap thresholds every
+ *    non-operational request is answered 503 + Retry-After at once (problem+json), instead of
+ *    queueing work until the process dies; /readyz turns 503 too. /healthz is never shed.
+ *  - Priority shedding, earlier (PRESSURE_SHED_EVENT_LOOP_DELAY_MS): non-critical routes (score
+ *    history, export, large lists) get 503 first and the score answers its last stored value with
+ *    `stale: true`; health-data writes and cached reads keep flowing.
+ * @see https://github.com/fastify/under-pressure
+ */
+import fp from 'fastify-plugin'
+import helmet from '@fastify/helmet'
+import cors from '@fastify/cors'
+import underPressure from '@fastify/under-pressure'
+import { corsOrigins } from '../config.js'
+import { ServiceUnavailable } from '../domain/errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** operational routes (probes, docs) are never limited or shed */
+    operational?: boolean
+    /** low: shed first under pressure */
+    priority?: 'low'
+  }
+}
+
+const LARGE_LIST = 100
+
+export default fp(
+  async (fastify) => {
+    const config = fastify.appConfig
+    // JSON API: CSP is for HTML; Swagger UI's inline bootstrap would break under a strict one
+    await fastify.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+    const origins = corsOrigins(config)
+    if (origins.length > 0) {
+      await fastify.register(cors, {
+        origin: origins,
+        methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
+        exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+        maxAge: 600
+      })
+    }
+
+    await fastify.register(underPressure, {
+      maxEventLoopDelay: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+      maxEventLoopUtilization: config.PRESSURE_MAX_EVENT_LOOP_UTILIZATION,
+      maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_BYTES,
+      sampleInterval: 250,
+      retryAfter: 5,
+      pressureHandler: (request) => {
+        if (request.routeOptions.config?.operational) return undefined
+        fastify.metrics.shedRequests.inc({ reason: 'pressure' })
+        return Promise.reject(new ServiceUnavailable('the service is overloaded; retry later', undefined, { 'retry-after': '5' }))
+      }
+    })
+
+    const shedDelay = config.PRESSURE_SHED_EVENT_LOOP_DELAY_MS
+    fastify.lifecycle.underPressure = () => (fastify.isUnderPressure() ? 'overloaded' : null)
+    fastify.lifecycle.shedding = () => fastify.isUnderPressure() || (shedDelay > 0 && fastify.memoryUsage().eventLoopDelay > shedDelay)
+
+    fastify.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config?.operational || !fastify.lifecycle.shedding()) return
+      const limit = Number((request.query as { limit?: unknown } | undefined)?.limit ?? 0)
+      const low = request.routeOptions.config?.priority === 'low' || (request.method === 'GET' && limit > LARGE_LIST)
+      if (!low) return
+      fastify.metrics.shedRequests.inc({ reason: 'priority' })
+      throw new ServiceUnavailable('busy: this non-critical request was shed; retry later', undefined, { 'retry-after': '5' })
+    })
+  },
+  { name: 'protection', dependencies: ['lifecycle', 'metrics'] }
+)
