@@ -19,6 +19,7 @@ import rejectionsPlugin from './plugins/rejections.js'
 import workerPlugin from './plugins/worker.js'
 import httpCachePlugin from './plugins/http-cache.js'
 import protectionPlugin from './plugins/protection.js'
+import auditPlugin from './plugins/audit.js'
 import apiRoutes from './routes/api/index.js'
 import opsRoutes from './routes/ops.js'
 import { validatorCompiler } from './validation.js'
@@ -126,6 +127,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(httpCachePlugin)
   await fastify.register(swaggerPlugin)
   await fastify.register(idempotencyPlugin)
+  await fastify.register(auditPlugin)
   await fastify.register(rejectionsPlugin)
   await fastify.register(workerPlugin, { enabled: config.WORKER_ENABLED })
 

@@ -33,6 +33,7 @@ export default fp(
           { name: 'sleep-activity', description: 'sleep, one per user and the date the sleep ended' },
           { name: 'health-score', description: 'the explainable health score' },
           { name: 'data-quality', description: 'ingest rejections' },
+          { name: 'audit', description: 'who read or changed whose data' },
           { name: 'operations', description: 'probes and documentation' }
         ],
         components: {

@@ -66,6 +66,8 @@ export function bolaCases(bob: string, victim: Victim): Record<string, BolaCase>
     'PATCH /api/users/{user_uuid}': { url: `/api/users/${bob}`, body: { name: 'pwned' }, expect: [404] },
     'DELETE /api/users/{user_uuid}': { url: `/api/users/${victim.disposableUser}`, expect: [404], adminOnly: true },
     'GET /api/ingest-rejections': { url: `/api/ingest-rejections?user_uuid=${bob}`, expect: [403], adminOnly: true },
+    'GET /api/users/{user_uuid}/export': { url: `/api/users/${bob}/export`, expect: [404], secret: 'bob@example' },
+    'GET /api/audit-log': { url: `/api/audit-log?user_uuid=${bob}`, expect: [403], adminOnly: true },
     'GET /api/get_health_score': { url: `/api/get_health_score?user_uuid=${bob}`, expect: [404], secret: bob },
     'GET /api/health-scores/{user_uuid}': { url: `/api/health-scores/${bob}`, expect: [404], secret: bob },
     // nothing personal: every token may read it

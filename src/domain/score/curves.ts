@@ -2,13 +2,13 @@
  * Scoring curves: piecewise-linear maps from a measured value to a 0–100 sub-score.
  *
  * The x positions (targets, thresholds, plateaus) come from the cited guideline or study. The
- * sub-score given at each point is OUR ENGINEERING CHOICE (none of the cited guidelines publishes a
- * 0–100 scale), made by one convention so the components are comparable: 100 at the guideline
- * target, about 75 at the end of the first category beyond it, about 50 at the end of the next
- * ("borderline" / "prediabetes" / "stage 1"), about 20 at the disease or stage-2 level and 0 at the
- * crisis / very-high level. Between points the score is interpolated linearly and beyond the ends
- * it is held flat, so a small change in a measurement never makes the score jump. Numbers in [brackets] refer to the source
- * list of docs/health-score.md (same numbering as the research file).
+ * sub-score given at each point is OUR ENGINEERING CHOICE: none of the cited sources publishes a
+ * 0–100 scale. Curves built on guideline categories follow one convention so components stay
+ * comparable: 100 at the target, about 75 at the end of the first category beyond it, about 50 at
+ * the end of the next ("borderline", "prediabetes", "stage 1"), about 20 at the disease or stage-2
+ * level and 0 at the crisis / very-high level. Between points the score is interpolated linearly
+ * and beyond the ends it is held flat, so a small change in a measurement never makes it jump.
+ * Numbers in [brackets] refer to the source list of docs/health-score.md (the research file's).
  */
 
 export type CurvePoint = readonly [x: number, score: number]
@@ -177,7 +177,7 @@ export const HRV_LN_SD_FLOOR = 0.1
  */
 export const RESTING_HEART_RATE_LEVEL_CURVE: ScoringCurve = {
   points: [[50, 100], [60, 85], [70, 70], [80, 55], [90, 30], [100, 10], [110, 0]],
-  target: '≤ 60 bpm (risk rises from 45 bpm; RR 1.45 above 80)',
+  target: '≤ 50 bpm (mortality risk rises linearly above 45 bpm; RR 1.45 above 80 bpm)',
   source: 'Zhang et al., CMAJ 2016;188:E53',
 }
 

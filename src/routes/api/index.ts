@@ -11,6 +11,7 @@ import physicalActivity from './physical-activity/index.js'
 import sleepActivity from './sleep-activity/index.js'
 import ingestRejections from './ingest-rejections/index.js'
 import healthScore from './health-score/index.js'
+import auditLog from './audit-log/index.js'
 
 const api: FastifyPluginAsyncTypebox = async (fastify) => {
   // identify (onRequest) → rate limit by sub or IP (route-level onRequest) → 401 (preValidation)
@@ -24,6 +25,7 @@ const api: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(sleepActivity, { prefix: '/sleep-activity' })
   await fastify.register(ingestRejections, { prefix: '/ingest-rejections' })
   await fastify.register(healthScore)
+  await fastify.register(auditLog, { prefix: '/audit-log' })
 }
 
 export default api

@@ -6,6 +6,7 @@ import { User, UserCreate, UserPatch, UserQuery } from '../../../schemas/users.j
 import { assertOwnsOrPrivileged, assertPrivileged } from '../../../plugins/auth.js'
 import { listUsers } from '../../../repositories/users.js'
 import * as service from '../../../services/users.js'
+import { exportUserData } from '../../../services/export.js'
 
 const usersRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/', {
@@ -38,6 +39,23 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const userUuid = request.params.user_uuid.toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, 'user')
     return fastify.readThrough(request, reply, userUuid, () => service.getUser(fastify, request.principal, userUuid))
+  })
+
+  fastify.get('/:user_uuid/export', {
+    config: { priority: 'low' },
+    schema: {
+      tags: ['users'],
+      summary: 'export all of the user\'s data as JSON (GDPR Art. 20)',
+      params: UserUuidParams,
+      response: { 200: Type.Object({ format: Type.String(), exported_at: Type.String(), user: User }, { additionalProperties: true }), ...errorResponses(404) }
+    }
+  }, async (request, reply) => {
+    const userUuid = request.params.user_uuid.toLowerCase()
+    assertOwnsOrPrivileged(request.principal, userUuid, 'user')
+    const data = await exportUserData(fastify, userUuid)
+    reply.header('content-disposition', `attachment; filename="health-tracker-export-${userUuid}.json"`)
+    // every stored column, as stored: serialized as plain JSON rather than through the schema
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(data) as never)
   })
 
   fastify.patch('/:user_uuid', {

@@ -1,0 +1,33 @@
+/** The append-only audit log (no health values: actor, action, target user, route, status). */
+import type { Kysely } from 'kysely'
+import type { DB } from './database.js'
+import { dayAfter, decodeCursor, pageOf } from './pagination.js'
+
+export interface AuditEntry {
+  at: Date
+  actor_sub: string
+  actor_role: string
+  action: 'read' | 'create' | 'update' | 'delete' | 'export'
+  target_user_uuid: string | null
+  method: string
+  route: string
+  status: number
+  request_id: string
+}
+
+const any = (db: DB) => db as unknown as Kysely<any>
+
+export async function appendAudit(db: DB, entries: AuditEntry[]): Promise<void> {
+  if (entries.length) await any(db).insertInto('audit_log').values(entries).execute()
+}
+
+export async function listAudit(db: DB, query: { user_uuid?: string; from?: string; to?: string; limit: number; cursor?: string }) {
+  const after = decodeCursor(query.cursor, 2)
+  let q = any(db).selectFrom('audit_log').selectAll()
+  if (query.user_uuid) q = q.where('target_user_uuid', '=', query.user_uuid)
+  if (query.from) q = q.where('at', '>=', new Date(`${query.from}T00:00:00Z`))
+  if (query.to) q = q.where('at', '<', new Date(`${dayAfter(query.to)}T00:00:00Z`))
+  if (after) q = q.where((eb: any) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(new Date(String(after[0])), Number(after[1]))))
+  const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute()
+  return pageOf(rows as any[], query.limit, (r) => [(r.at as Date).toISOString(), Number(r.id)])
+}

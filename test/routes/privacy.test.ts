@@ -1,0 +1,52 @@
+import t from 'tap'
+import { adminAuth, auth, buildTestApp, createUser } from '../helper.js'
+
+const { app } = await buildTestApp(t)
+
+t.test('export returns all of the user\'s data (GDPR Art. 20)', async (t) => {
+  const user = await createUser(app, { email: 'portable@example.com' })
+  const h = auth(user)
+  const today = new Date().toISOString().slice(0, 10)
+  await app.inject({ method: 'POST', url: '/api/physical-activity/', headers: h, payload: { user_uuid: user, date: today, steps: 4242 } })
+  await app.inject({ method: 'POST', url: '/api/blood-tests/', headers: h, payload: { user_uuid: user, test_date: today, results: [{ marker: 'ldl', value: 101, unit: 'mg/dL' }] } })
+  await app.inject({ method: 'GET', url: `/api/get_health_score?user_uuid=${user}`, headers: h })
+  const res = await app.inject({ method: 'GET', url: `/api/users/${user}/export`, headers: h })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-disposition'], /attachment/)
+  const data = res.json()
+  t.equal(data.user.email, 'portable@example.com')
+  t.equal(data.physical_activity[0].steps, 4242)
+  t.equal(data.blood_tests[0].results[0].marker, 'ldl')
+  t.ok(data.health_scores.length >= 1)
+  t.same(data.sleep_activity, [])
+})
+
+t.test('audit log: who read or changed whose data; append-only; kept after erasure; no health values', async (t) => {
+  const user = await createUser(app)
+  const h = auth(user)
+  const today = new Date().toISOString().slice(0, 10)
+  await app.inject({ method: 'POST', url: '/api/physical-activity/', headers: h, payload: { user_uuid: user, date: today, steps: 31337 } })
+  await app.inject({ method: 'GET', url: `/api/physical-activity/${user}`, headers: h })
+  await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: adminAuth() })
+  await app.inject({ method: 'DELETE', url: `/api/users/${user}`, headers: h })
+  const res = await app.inject({ method: 'GET', url: `/api/audit-log?user_uuid=${user}`, headers: adminAuth() })
+  t.equal(res.statusCode, 200, res.body)
+  const entries = res.json().items as Array<{ action: string; actor_role: string; route: string; status: number }>
+  t.ok(entries.some((e) => e.action === 'create' && e.route === '/api/physical-activity' && e.actor_role === 'user'))
+  t.ok(entries.some((e) => e.action === 'read' && e.route === '/api/physical-activity/:user_uuid'))
+  t.ok(entries.some((e) => e.action === 'read' && e.actor_role === 'admin'))
+  t.ok(entries.some((e) => e.action === 'delete' && e.status === 204), 'the erasure itself is audited and the log survives it')
+  t.notMatch(res.body, /31337/, 'no health values in the audit log')
+  await t.rejects(app.db.writer.updateTable('audit_log' as never).set({ status: 1 } as never).execute(), /append-only/)
+  await t.rejects(app.db.writer.deleteFrom('audit_log' as never).execute(), /append-only/)
+  t.equal((await app.inject({ method: 'GET', url: '/api/audit-log', headers: h })).statusCode, 403)
+})
+
+t.test('erasure removes cached reads too', async (t) => {
+  const user = await createUser(app)
+  const h = auth(user)
+  t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 200) // cached
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/users/${user}`, headers: h })).statusCode, 204)
+  t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 404, 'no cached copy survives')
+})
