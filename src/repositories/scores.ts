@@ -30,7 +30,7 @@ export async function loadScoreInput(db: DB, userUuid: string, from: string, to:
   ])
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null))
   return {
-    user: { birth_date: user.birth_date, sex: user.sex },
+    user: { birth_date: user.birth_date, sex: user.sex, timezone: user.timezone },
     activity: activity as HealthScoreInput['activity'],
     sleep: sleep.map((s: Record<string, unknown>) => ({ ...s, sleep_start: iso(s.sleep_start), sleep_end: iso(s.sleep_end) })) as HealthScoreInput['sleep'],
     biometrics: biometrics.map((b: Record<string, unknown>) => ({ ...b, recorded: iso(b.recorded) })) as HealthScoreInput['biometrics'],
