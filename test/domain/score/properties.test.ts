@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
+import { addDays } from '../../../src/domain/score/dates.js'
 import { ALGORITHMS, computeHealthScore, getAlgorithm, type AlgorithmDefinition, type HealthScoreResult } from '../../../src/domain/score/index.js'
 import {
   SCORED_PERSONAS,
@@ -17,7 +18,6 @@ import {
   suspectSleep,
 } from './helpers/arbitraries.js'
 import { SCORED_DAY, mulberry32 } from './helpers/personas.js'
-import { addDays } from '../../../src/domain/score/dates.js'
 
 const v1 = getAlgorithm('v1') as AlgorithmDefinition
 const v2 = getAlgorithm('v2') as AlgorithmDefinition
@@ -145,8 +145,8 @@ t.test('an extreme day counts exactly like the most (or least) extreme of the ot
   fc.assert(
     fc.property(personaInput(SCORED_PERSONAS), dayInLastWeek, field, fc.boolean(), fc.double({ min: 0, max: 1, noNaN: true }), ({ input }, date, name, high, position) => {
       const stream = name === 'steps' ? ('activity' as const) : ('sleep' as const)
-      const days: { date: string; [key: string]: unknown }[] = input[stream]
-      const others = days.filter((d) => d.date >= addDays(SCORED_DAY, -6) && d.date !== date).map((d) => d[name] as number)
+      const days: readonly { date: string }[] = input[stream]
+      const others = days.filter((d) => d.date >= addDays(SCORED_DAY, -6) && d.date !== date).map((d) => (d as Record<string, unknown>)[name] as number)
       const bound = high ? Math.max(...others) : Math.min(...others)
       const limit = name === 'steps' ? 100_000 : 1200
       const extreme = high ? bound + position * (limit - bound) : bound * position
