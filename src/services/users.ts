@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { Conflict, Forbidden, Implausible, NotFound } from '../domain/errors.js'
-import { validateUser } from '../domain/validation/user.js'
+import { validateUser, type NormalizedUser } from '../domain/validation/user.js'
 import type { FieldIssue } from '../domain/validation/result.js'
 import { eraseUserData } from '../repositories/erasure.js'
 import * as users from '../repositories/users.js'
@@ -19,6 +19,19 @@ export function toImplausible(issues: FieldIssue[], prefix = '/body'): Implausib
   )
 }
 
+/** The stored columns of a validated user. */
+function userColumns(v: NormalizedUser) {
+  return {
+    email: v.email,
+    email_normalized: v.email_normalized,
+    name: v.name,
+    birth_date: v.birth_date,
+    sex: v.sex ?? 'unknown',
+    height_cm: v.height_cm,
+    timezone: v.timezone
+  }
+}
+
 export async function createUser(app: FastifyInstance, principal: Principal, body: UserCreateType) {
   const userUuid = (body.user_uuid ?? (isPrivileged(principal) ? randomUUID() : principal.sub)).toLowerCase()
   if (!isPrivileged(principal) && userUuid !== principal.sub) {
@@ -28,16 +41,7 @@ export async function createUser(app: FastifyInstance, principal: Principal, bod
   if (!checked.ok) throw toImplausible(checked.issues)
   const v = checked.value
   try {
-    return await users.insertUser(app.db.writer, {
-      user_uuid: userUuid,
-      email: v.email!,
-      email_normalized: v.email_normalized!,
-      name: v.name ?? null,
-      birth_date: v.birth_date ?? null,
-      sex: v.sex ?? 'unknown',
-      height_cm: v.height_cm ?? null,
-      timezone: v.timezone ?? 'UTC'
-    })
+    return await users.insertUser(app.db.writer, { user_uuid: userUuid, ...userColumns(v) })
   } catch (error) {
     if ((error as { code?: string }).code === '23505') {
       const onEmail = (error as { constraint?: string }).constraint === 'users_email_normalized_key'
@@ -71,15 +75,7 @@ export async function patchUser(app: FastifyInstance, principal: Principal | nul
   const v = checked.value
   try {
     const updated = await app.db.writer.transaction().execute(async (tx) => {
-      const row = await users.updateUser(tx, userUuid, {
-        email: v.email!,
-        email_normalized: v.email_normalized!,
-        name: v.name ?? null,
-        birth_date: v.birth_date ?? null,
-        sex: v.sex ?? 'unknown',
-        height_cm: v.height_cm ?? null,
-        timezone: v.timezone ?? 'UTC'
-      })
+      const row = await users.updateUser(tx, userUuid, userColumns(v))
       // birth date and sex feed the score: the user's scores must be recomputed
       await users.touchUserData(tx, userUuid)
       return row
