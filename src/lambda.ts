@@ -14,7 +14,7 @@ type Proxy = (event: unknown, context: unknown) => Promise<unknown>
 
 let proxy: Promise<Proxy> | null = null
 
-export async function buildLambdaProxy(env: NodeJS.ProcessEnv = process.env): Promise<Proxy> {
+export async function buildLambdaProxy(env: NodeJS.ProcessEnv = process.env): Promise<Proxy & { close(): Promise<void> }> {
   // one request at a time per container: load shedding has nothing to protect, and a cold
   // start's busy event loop must not turn the first requests into 503s
   const config = {
@@ -31,7 +31,7 @@ export async function buildLambdaProxy(env: NodeJS.ProcessEnv = process.env): Pr
   await fastify.register(app, { config, databaseUrl: config.DATABASE_URL, jwtSecret: config.AUTH_JWT_SECRET, metricsPort: null })
   const proxy = awsLambdaFastify(fastify, { callbackWaitsForEmptyEventLoop: false }) // decorates: before ready
   await fastify.ready()
-  return proxy as unknown as Proxy
+  return Object.assign(proxy as unknown as Proxy, { close: () => fastify.close() })
 }
 
 export async function handler(event: unknown, context: unknown): Promise<unknown> {

@@ -6,6 +6,7 @@ import { buildLambdaProxy } from '../../src/lambda.js'
 
 const url = await createTestDatabase(t)
 const proxy = await buildLambdaProxy({ DATABASE_URL: url, AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', REDIS_URL: process.env.REDIS_URL })
+t.teardown(() => proxy.close())
 const user = randomUUID()
 const bearer = `Bearer ${token(user)}`
 const today = new Date().toISOString().slice(0, 10)
