@@ -33,6 +33,8 @@ export interface AppOptions {
   /** null: do not serve /metrics on its own port (tests scrape the registry directly) */
   metricsPort?: number | null
   metrics?: Metrics
+  /** how long after start load shedding stays off (default 10 s; tests set 0) */
+  pressureGraceMs?: number
 }
 
 function operationId(method: string, url: string): string {
@@ -122,7 +124,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   })
   await fastify.register(metricsPlugin, { metrics, port: opts.metricsPort === undefined ? config.METRICS_PORT : opts.metricsPort })
   await fastify.register(cachePlugin, { config })
-  await fastify.register(protectionPlugin)
+  await fastify.register(protectionPlugin, { startupGraceMs: opts.pressureGraceMs })
   await fastify.register(authPlugin, { config, jwtSecret: opts.jwtSecret })
   await fastify.register(httpCachePlugin)
   await fastify.register(swaggerPlugin)

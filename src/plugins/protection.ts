@@ -25,10 +25,13 @@ declare module 'fastify' {
 }
 
 const LARGE_LIST = 100
+/** a cold start (module loading, JIT, pools) keeps the event loop busy: judge pressure after it */
+export const STARTUP_GRACE_MS = 10_000
 
-export default fp(
-  async (fastify) => {
+export default fp<{ startupGraceMs?: number }>(
+  async (fastify, opts) => {
     const config = fastify.appConfig
+    const graceMs = opts.startupGraceMs ?? STARTUP_GRACE_MS
     // JSON API: CSP is for HTML; Swagger UI's inline bootstrap would break under a strict one
     await fastify.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
     const origins = corsOrigins(config)
@@ -42,6 +45,11 @@ export default fp(
       })
     }
 
+    let readyAt = Number.POSITIVE_INFINITY
+    fastify.addHook('onReady', async () => {
+      readyAt = Date.now()
+    })
+    const inGrace = () => Date.now() - readyAt < graceMs
     await fastify.register(underPressure, {
       maxEventLoopDelay: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
       maxEventLoopUtilization: config.PRESSURE_MAX_EVENT_LOOP_UTILIZATION,
@@ -49,15 +57,15 @@ export default fp(
       sampleInterval: 250,
       retryAfter: 5,
       pressureHandler: (request) => {
-        if (request.routeOptions.config?.operational) return undefined
+        if (request.routeOptions.config?.operational || inGrace()) return undefined
         fastify.metrics.shedRequests.inc({ reason: 'pressure' })
         return Promise.reject(new ServiceUnavailable('the service is overloaded; retry later', undefined, { 'retry-after': '5' }))
       }
     })
 
     const shedDelay = config.PRESSURE_SHED_EVENT_LOOP_DELAY_MS
-    fastify.lifecycle.underPressure = () => (fastify.isUnderPressure() ? 'overloaded' : null)
-    fastify.lifecycle.shedding = () => fastify.isUnderPressure() || (shedDelay > 0 && fastify.memoryUsage().eventLoopDelay > shedDelay)
+    fastify.lifecycle.underPressure = () => (!inGrace() && fastify.isUnderPressure() ? 'overloaded' : null)
+    fastify.lifecycle.shedding = () => !inGrace() && (fastify.isUnderPressure() || (shedDelay > 0 && fastify.memoryUsage().eventLoopDelay > shedDelay))
 
     fastify.addHook('onRequest', async (request) => {
       if (request.routeOptions.config?.operational || !fastify.lifecycle.shedding()) return

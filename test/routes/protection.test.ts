@@ -51,7 +51,7 @@ t.test('security headers, CORS allowlist, body limits', async (t) => {
 })
 
 t.test('priority shedding: non-critical routes first, writes and the stored score keep flowing', async (t) => {
-  const { app } = await buildTestApp(t, { databaseUrl: url })
+  const { app } = await buildTestApp(t, { databaseUrl: url, app: { pressureGraceMs: 0 } })
   const user = await createUser(app)
   const h = auth(user)
   const today = new Date().toISOString().slice(0, 10)
@@ -78,7 +78,7 @@ t.test('under-pressure: past the event-loop delay threshold, 503 at once; /ready
   const { app } = await buildTestApp(t, { databaseUrl: url })
   const user = await createUser(app)
   // a second app whose heap threshold is always exceeded: deterministic pressure
-  const { app: pressed } = await buildTestApp(t, { databaseUrl: url, env: { PRESSURE_MAX_HEAP_BYTES: '1' } })
+  const { app: pressed } = await buildTestApp(t, { databaseUrl: url, env: { PRESSURE_MAX_HEAP_BYTES: '1' }, app: { pressureGraceMs: 0 } })
   await new Promise((r) => setTimeout(r, 600)) // the first samples
   const res = await pressed.inject({ method: 'GET', url: `/api/users/${user}`, headers: auth(user) })
   t.equal(res.statusCode, 503)
