@@ -64,6 +64,51 @@ t.test('worker: killed between write and computation, the score becomes current 
   t.ok(hist.json().items.length >= 7, 'daily history from the earliest affected date')
 })
 
+t.test('a worker killed after claiming a job: the lease runs out and another worker computes it', async (t) => {
+  const u = await createUser(app, { timezone: 'UTC' })
+  await seedWeek(u, 7000, 400)
+  const { claimScoreJobs } = await import('../../src/repositories/score-jobs.js')
+  const claimed = await claimScoreJobs(app.db.writer, 'killed-worker', 100, 1)
+  t.ok(claimed.some((j) => j.user_uuid === u), 'the doomed worker holds the job')
+  const survivor = new ScoreWorker(app, { concurrency: 100, pollMs: 10, maxAttempts: 3 })
+  const before = await app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).execute()
+  await survivor.drainOnce()
+  const still = await app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).execute()
+  t.equal(still.length, before.length, 'not taken while the lease holds')
+  await new Promise((r) => setTimeout(r, 1100))
+  while ((await survivor.drainOnce()) > 0) {}
+  const left = await app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).execute()
+  t.equal(left.length, 0, 'computed after the lease expired')
+  const s = await score(u)
+  t.equal(s.state, 'ok')
+})
+
+t.test('a failing job is retried with backoff, then parked', async (t) => {
+  const u = await createUser(app, { timezone: 'UTC' })
+  await seedWeek(u, 6000, 400)
+  await app.db.writer.updateTable('users').set({ timezone: 'Not/AZone' }).where('user_uuid', '=', u).execute() // breaks the computation
+  const worker = new ScoreWorker(app, { concurrency: 50, pollMs: 10, maxAttempts: 3 })
+  const job = () => app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).executeTakeFirst() as Promise<{ attempts: number; state: string; run_after: Date; last_error: string } | undefined>
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await app.db.writer.updateTable('score_jobs' as never).set({ run_after: new Date(0) } as never).where('user_uuid' as never, '=', u as never).execute()
+    await worker.drainOnce()
+    const j = await job()
+    t.equal(j?.attempts, attempt)
+    if (attempt < 3) {
+      t.equal(j?.state, 'pending')
+      t.ok(j!.run_after.getTime() > Date.now(), 'retried later (backoff)')
+    }
+  }
+  const parked = await job()
+  t.equal(parked?.state, 'parked', 'parked after WORKER_MAX_ATTEMPTS')
+  t.match(parked?.last_error, /time zone|Invalid/i)
+  const failures = (await app.metrics.scoreJobs.get()).values
+  t.ok(failures.find((v) => v.labels.result === 'parked')?.value, 'parked jobs are counted')
+  await app.db.writer.updateTable('users').set({ timezone: 'UTC' }).where('user_uuid', '=', u).execute()
+  await app.inject({ method: 'POST', url: '/api/physical-activity/', headers: auth(u), payload: { user_uuid: u, date: day(20), steps: 100 } })
+  t.equal((await job())?.state, 'pending', 'a new write revives a parked job')
+})
+
 t.test('two workers on one queue: each job computed once', async (t) => {
   const users: string[] = []
   for (let i = 0; i < 12; i++) {
