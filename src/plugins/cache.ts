@@ -13,6 +13,8 @@ import type { Metrics } from '../metrics.js'
 export interface CacheStore {
   readonly kind: 'redis' | 'memory'
   get(key: string): Promise<string | null>
+  /** several keys in one round trip */
+  getMany(keys: string[]): Promise<Array<string | null>>
   set(key: string, value: string, ttlSeconds: number): Promise<void>
   incr(key: string): Promise<number>
   del(keys: string[]): Promise<void>
@@ -33,6 +35,9 @@ export class MemoryStore implements CacheStore {
     const counter = this.counters.get(key)
     if (counter !== undefined) return String(counter)
     return this.lru.get(key) ?? null
+  }
+  async getMany(keys: string[]) {
+    return Promise.all(keys.map((k) => this.get(k)))
   }
   async set(key: string, value: string, ttlSeconds: number) {
     this.lru.set(key, value, { ttl: ttlSeconds * 1000 })
@@ -59,6 +64,9 @@ export class RedisStore implements CacheStore {
   constructor(readonly redis: Redis) {}
   async get(key: string) {
     return this.redis.get(key)
+  }
+  async getMany(keys: string[]) {
+    return this.redis.mget(...keys)
   }
   async set(key: string, value: string, ttlSeconds: number) {
     await this.redis.set(key, value, 'EX', ttlSeconds)
@@ -182,6 +190,26 @@ export class ResilientCache {
     const result = await this.guard(() => this.store.get(key), null, 'error')
     if (result.ok) this.metrics.cacheRequests.inc({ result: result.value === null ? 'miss' : 'hit' })
     return result.value
+  }
+
+  /**
+   * A user-scoped read in one round trip: the user's generation and the entry (stored as
+   * "<generation>\n<body>"). The entry counts only if it was made at the current generation.
+   * Returns null generation when the store can't be read (then: don't cache).
+   */
+  async getForUser(userUuid: string, key: string): Promise<{ generation: string | null; value: string | null }> {
+    const result = await this.guard(() => this.store.getMany([`gen:${userUuid}`, key]), null, 'error')
+    if (!result.ok || !result.value) return { generation: null, value: null }
+    const generation = result.value[0] ?? '0'
+    const stored = result.value[1]
+    const cut = stored ? stored.indexOf('\n') : -1
+    const value = stored && cut > 0 && stored.slice(0, cut) === generation ? stored.slice(cut + 1) : null
+    this.metrics.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' })
+    return { generation, value }
+  }
+
+  async setForUser(key: string, generation: string, value: string): Promise<void> {
+    await this.set(key, `${generation}\n${value}`)
   }
 
   async set(key: string, value: string, ttlSeconds = this.ttlSeconds): Promise<void> {

@@ -33,26 +33,27 @@ export function project(value: unknown, fields: string[]): unknown {
 
 export default fp(
   async (fastify) => {
-    const inflight = new Map<string, Promise<string>>()
+    const inflight = new Map<string, Promise<string>>() // keyed with the generation: one load per version
     const JSON_TYPE = 'application/json; charset=utf-8'
 
     fastify.decorate('readThrough', async function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '') {
-      const generation = await fastify.cache.generation(userUuid)
+      const key = `r:${userUuid}:${variant}:${request.url}`
+      const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
         fastify.metrics.cacheRequests.inc({ result: 'bypass' })
         return reply.send(await load())
       }
-      const key = `r:${userUuid}:${generation}:${variant}:${request.url}`
-      const hit = await fastify.cache.get(key)
       if (hit !== null) return reply.type(JSON_TYPE).send(hit)
-      let pending = inflight.get(key)
+      // a read after a write never joins a load that started before it: the generation is in the key
+      const flight = `${generation}:${key}`
+      let pending = inflight.get(flight)
       if (!pending) {
         pending = (async () => reply.serialize(await load()) as string)()
-        inflight.set(key, pending)
-        pending.finally(() => inflight.delete(key)).catch(() => {})
+        inflight.set(flight, pending)
+        pending.finally(() => inflight.delete(flight)).catch(() => {})
         const body = await pending
-        await fastify.cache.set(key, body)
+        await fastify.cache.setForUser(key, generation, body)
         return reply.type(JSON_TYPE).send(body)
       }
       return reply.type(JSON_TYPE).send(await pending)
