@@ -102,6 +102,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   fastify.setValidatorCompiler(validatorCompiler)
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // draining: tell keep-alive clients (and the load balancer) to reconnect elsewhere
+    if (fastify.lifecycle.draining) reply.header('connection', 'close')
   })
   fastify.addHook('onRoute', (route) => {
     // OpenAPI: a stable operationId, a description and the bearer requirement on every /api operation

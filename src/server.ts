@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     // readiness turns 503 first so the load balancer stops sending new requests
     fastify.lifecycle.draining = true
     if (config.SHUTDOWN_DRAIN_MS > 0 && !err) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS))
+    // keep-alive sockets that go idle while closing would hold close() until their timeout
+    const sweeper = setInterval(() => fastify.server.closeIdleConnections(), 250)
     await fastify.close() // stops accepting, lets in-flight requests finish, closes pools
+    clearInterval(sweeper)
     await database.stop()
     fastify.log.info('shutdown complete')
   })

@@ -44,8 +44,10 @@ export function createPool(url: string, config: Config, applicationName: string)
     application_name: applicationName,
     keepAlive: true
   })
-  // an idle client losing its server must not crash the process
+  // a client losing its server (idle, or checked out mid-query) must not crash the process:
+  // the query in flight fails and becomes a 503; the pool replaces the client
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return pool
 }
 

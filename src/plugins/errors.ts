@@ -78,6 +78,9 @@ export function mapError(error: unknown): MappedError {
   if (fe.code === '23505') {
     return { status: 409, body: problem(409, 'conflict', 'a record with the same unique key already exists'), headers: {}, kind: 'client' }
   }
+  if (fe.code === '22021' || fe.code === '22P05') {
+    return { status: 400, body: problem(400, 'bad-request', 'text contains a character that cannot be stored (e.g. NUL)'), headers: {}, kind: 'client' }
+  }
   if (fe.code === '22P02' || fe.code === '22007' || fe.code === '22008' || fe.code === '22003') {
     return { status: 400, body: problem(400, 'bad-request', 'a value could not be interpreted'), headers: {}, kind: 'client' }
   }

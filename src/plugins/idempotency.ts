@@ -54,7 +54,14 @@ function canonical(value: unknown): string {
 }
 
 export function requestHash(request: FastifyRequest): string {
-  return createHash('sha256').update(`${request.method} ${request.routeOptions.url}\n${canonical(request.params)}\n${canonical(request.body)}`).digest('hex')
+  let text: string
+  try {
+    text = `${request.method} ${request.routeOptions.url}\n${canonical(request.params)}\n${canonical(request.body)}`
+  } catch (error) {
+    if (error instanceof RangeError) throw new BadRequest('the request body is nested too deeply')
+    throw error
+  }
+  return createHash('sha256').update(text).digest('hex')
 }
 
 const KEEP_HEADERS = ['content-type', 'location']

@@ -45,6 +45,9 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
     const logUser = principal.role === 'user' ? principal.sub : claimed
     const source: unknown = item.source
     if (!validateShape(item)) return reject(index, 'validation', schemaErrors(validateShape.errors, `/items/${index}`), logUser, source)
+    const nul = nulPath(item)
+    // PostgreSQL text cannot hold NUL: reject the item here rather than fail the whole batch
+    if (nul !== null) return reject(index, 'validation', [{ path: `/items/${index}${nul}`, message: 'text must not contain NUL characters' }], logUser, null)
     if (!isPrivileged(principal) && claimed !== principal.sub) return reject(index, 'validation', [{ path: `/items/${index}/user_uuid`, message: 'user not found' }], logUser, source)
     shaped.push({ index, item, userUuid: claimed! })
   })
@@ -108,6 +111,25 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
   if (rejections.length) request.log.warn({ resource: spec.name, rejected: rejections.length, fields: rejections.flatMap((r) => r.errors.map((e) => e.path)).slice(0, 20) }, 'batch items rejected')
   await afterDataChange(app, affected.keys())
   return outcome
+}
+
+/** JSON pointer of the first string holding a NUL character, or null. */
+export function nulPath(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], `${path}/${i}`)
+      if (found !== null) return found
+    }
+    return null
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nulPath(v, `${path}/${k}`)
+      if (found !== null) return found
+    }
+  }
+  return null
 }
 
 async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Accepted[]) {
