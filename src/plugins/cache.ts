@@ -176,14 +176,33 @@ export class ResilientCache {
 
   /** Generation of a user's cached reads; null when the store cannot be read (then: don't cache). */
   async generation(userUuid: string): Promise<string | null> {
+    if (this.pendingBumps.size > 0 && !(await this.flushPendingBumps())) return null
     const result = await this.guard(() => this.store.get(`gen:${userUuid}`), null)
     if (!result.ok) return null
     return result.value ?? '0'
   }
 
-  /** Invalidate every cached read of the user, on every instance. Never throws. */
+  /**
+   * Invalidate every cached read of the user, on every instance. Never throws. A bump that fails
+   * (Redis away) is remembered and replayed before this instance reads the cache again, so a page
+   * cached before the write is never served after it.
+   */
   async bumpGeneration(userUuid: string): Promise<boolean> {
-    return (await this.guard(() => this.store.incr(`gen:${userUuid}`), 0)).ok
+    const ok = (await this.guard(() => this.store.incr(`gen:${userUuid}`), 0)).ok
+    if (!ok) this.pendingBumps.add(userUuid)
+    return ok
+  }
+
+  private readonly pendingBumps = new Set<string>()
+
+  /** Replay failed bumps; false while some are still pending (then the cache must not be read). */
+  async flushPendingBumps(): Promise<boolean> {
+    for (const userUuid of [...this.pendingBumps]) {
+      const ok = (await this.guard(() => this.store.incr(`gen:${userUuid}`), 0)).ok
+      if (!ok) return false
+      this.pendingBumps.delete(userUuid)
+    }
+    return true
   }
 
   async get(key: string): Promise<string | null> {
@@ -198,6 +217,10 @@ export class ResilientCache {
    * Returns null generation when the store can't be read (then: don't cache).
    */
   async getForUser(userUuid: string, key: string): Promise<{ generation: string | null; value: string | null }> {
+    if (this.pendingBumps.size > 0 && !(await this.flushPendingBumps())) {
+      this.metrics.cacheRequests.inc({ result: 'bypass' })
+      return { generation: null, value: null }
+    }
     const result = await this.guard(() => this.store.getMany([`gen:${userUuid}`, key]), null, 'error')
     if (!result.ok || !result.value) return { generation: null, value: null }
     const generation = result.value[0] ?? '0'

@@ -41,7 +41,6 @@ export default fp(
       const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
-        fastify.metrics.cacheRequests.inc({ result: 'bypass' })
         return reply.send(await load())
       }
       if (hit !== null) return reply.type(JSON_TYPE).send(hit)

@@ -26,7 +26,7 @@ declare module 'fastify' {
 
 const LARGE_LIST = 100
 /** a cold start (module loading, JIT, pools) keeps the event loop busy: judge pressure after it */
-export const STARTUP_GRACE_MS = 10_000
+export const STARTUP_GRACE_MS = 5_000
 
 export default fp<{ startupGraceMs?: number }>(
   async (fastify, opts) => {
