@@ -45,7 +45,9 @@ export interface ModifiedZScore {
 }
 
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
+  // a typed array sorts numerically without a comparator callback: several times faster, and batch
+  // ingest computes two medians per checked field per reading
+  const sorted = Float64Array.from(values).sort()
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
