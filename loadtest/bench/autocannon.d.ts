@@ -33,7 +33,7 @@ declare module 'autocannon' {
   }
   export interface Result {
     latency: Histogram
-    requests: Histogram
+    requests: Histogram & { sent: number }
     throughput: Histogram
     errors: number
     timeouts: number

@@ -6,6 +6,7 @@
  * per-query histogram). No auth, no schemas, no cache: what is left is the floor cost of a request.
  *
  *   GET  /bench/bare     nothing at all                         (ceiling of cached reads)
+ *        ?bytes=N        a JSON body of N bytes: separates bytes on the wire from the API's work
  *   GET  /bench/select1  `SELECT 1` through the pool            (ceiling of uncached reads)
  *   POST /bench/insert   one-row INSERT into bench_scratch      (ceiling of a single POST)
  *
@@ -37,7 +38,14 @@ async function start(): Promise<void> {
   await fastify.register(metricsPlugin, { metrics, port: config.METRICS_PORT })
   const db = fastify.db.writer as unknown as Kysely<any>
 
-  fastify.get('/bench/bare', async () => ({ ok: true }))
+  const padded = new Map<number, string>()
+  fastify.get('/bench/bare', async (request, reply) => {
+    const bytes = Number((request.query as { bytes?: string }).bytes ?? 0)
+    if (!(bytes > 0)) return { ok: true }
+    let body = padded.get(bytes)
+    if (body === undefined) padded.set(bytes, (body = JSON.stringify({ ok: true, pad: 'x'.repeat(Math.max(0, bytes - 21)) })))
+    return reply.type('application/json; charset=utf-8').send(body)
+  })
 
   fastify.get('/bench/select1', async () => {
     const result = await sql<{ one: number }>`SELECT 1 AS one`.execute(db)

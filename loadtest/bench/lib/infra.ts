@@ -52,11 +52,12 @@ export async function main(name: string, body: () => Promise<void>): Promise<voi
   try {
     await body()
   } catch (error) {
-    console.error(`${name} failed:`, error)
+    console.error(`${name} failed:`, error, `\nserver logs: ${LOG_DIR}`)
     code = 1
   } finally {
     await cleanup()
     clearTimeout(watchdog)
+    if (code === 0) rmSync(LOG_DIR, { recursive: true, force: true }) // kept only when something failed
   }
   process.exit(code)
 }
@@ -136,6 +137,8 @@ async function adminQuery(url: string, text: string): Promise<void> {
 
 export interface Child {
   url: string
+  /** Prometheus /metrics of the child (METRICS_PORT) */
+  metricsUrl: string
   stop(): Promise<void>
 }
 
@@ -165,10 +168,10 @@ export function serviceEnv(databaseUrl: string, port: number, metricsPort: numbe
 }
 
 /** Start `node --import tsx <script>` and wait until `readyPath` answers 200. */
-export async function startChild(label: string, script: string, env: NodeJS.ProcessEnv, readyPath: string): Promise<Child> {
+export async function startChild(label: string, script: string, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = []): Promise<Child> {
   const logFile = path.join(LOG_DIR, `${label}.log`)
   const log = createWriteStream(logFile, { flags: 'a' })
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout!.pipe(log)
   child.stderr!.pipe(log)
   let exited = false
@@ -189,7 +192,7 @@ export async function startChild(label: string, script: string, env: NodeJS.Proc
     if (exited) throw new Error(`${label} exited before it was ready; log: ${logFile}\n${tail(logFile)}`)
     if (Date.now() > deadline) throw new Error(`${label} not ready after 90 s; log: ${logFile}\n${tail(logFile)}`)
     const ok = await fetch(url + readyPath).then((r) => r.ok, () => false)
-    if (ok) return { url, stop }
+    if (ok) return { url, metricsUrl: `http://127.0.0.1:${env.METRICS_PORT}/metrics`, stop }
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }
@@ -202,10 +205,14 @@ function tail(file: string): string {
   }
 }
 
-/** The API (src/server.ts) on `databaseUrl`. */
+/**
+ * The API (src/server.ts) on `databaseUrl`. BENCH_SERVICE_NODE_ARGS adds node flags, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the service under the benchmark's load.
+ */
 export async function startService(databaseUrl: string, label = 'service', extra: Record<string, string> = {}): Promise<Child> {
   const env = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
-  return startChild(label, 'src/server.ts', env, '/readyz')
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  return startChild(label, 'src/server.ts', env, '/readyz', nodeArgs)
 }
 
 /** The ceilings (loadtest/bench/bare-server.ts) on the same database, pool and logging settings. */

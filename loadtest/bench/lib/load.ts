@@ -1,7 +1,8 @@
 /**
  * One scenario = a short warm-up, then a bounded closed-loop autocannon run (pipelining 1), each
  * request built by `next()` so paths, tokens and bodies rotate. Reported: req/s (responses / run
- * time), p50 and p99 latency in ms, and errors = non-2xx + socket errors (timeouts included).
+ * time), p50 and p99 latency in ms, and errors = non-2xx + socket errors (timeouts included) +
+ * requests never answered (the server closed the connection; autocannon reconnects silently).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -21,6 +22,16 @@ export interface Scenario {
   duration?: number
   /** rows per request, for batch ingest: adds rows/s */
   itemsPerRequest?: number
+  /** per-request timeout in seconds (10); a timed-out request counts as an error */
+  timeout?: number
+  /** the server's /metrics: adds database queries per request and the cache hit ratio */
+  metricsUrl?: string
+  /**
+   * For slow requests (batches): a run of a fixed request count sized from the warm-up's latency
+   * to take about the duration, instead of a timed run that would drop the requests in flight at
+   * its end (a large share when one request takes seconds).
+   */
+  sizedByCount?: boolean
 }
 
 export interface Measured {
@@ -35,18 +46,32 @@ export interface Measured {
   errors: number
   non2xx: number
   socket_errors: number
+  /** sent but never answered, e.g. the server closed the connection mid-request (autocannon silently reconnects) */
+  unanswered: number
   timeouts: number
   statuses: Record<string, number>
   rows_per_s?: number
+  /** db_query_duration_seconds_count delta ÷ requests (includes background work, e.g. the score worker) */
+  db_queries_per_request?: number
+  /** cache_requests_total: hits ÷ (hits + misses) during the run */
+  cache_hit_ratio?: number
 }
 
-function run(scenario: Scenario, seconds: number, statuses?: Record<string, number>) {
+/** Sums of the counters the benchmark reads from a /metrics page. */
+async function scrape(url: string | undefined): Promise<{ queries: number; hits: number; misses: number } | null> {
+  if (!url) return null
+  const text = await fetch(url).then((r) => r.text(), () => '')
+  const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
+  return { queries: sum(/^db_query_duration_seconds_count/), hits: sum(/^cache_requests_total\{.*result="hit"/), misses: sum(/^cache_requests_total\{.*result="miss"/) }
+}
+
+function run(scenario: Scenario, length: { seconds: number } | { amount: number }, statuses?: Record<string, number>) {
   return autocannon({
     url: scenario.baseUrl,
     connections: scenario.connections ?? CONNECTIONS,
     pipelining: 1,
-    duration: seconds,
-    timeout: 10,
+    ...('amount' in length ? { amount: length.amount } : { duration: length.seconds }),
+    timeout: scenario.timeout ?? 10,
     requests: [
       {
         setupRequest: (request) => {
@@ -61,10 +86,23 @@ function run(scenario: Scenario, seconds: number, statuses?: Record<string, numb
 
 export async function measure(scenario: Scenario): Promise<Measured> {
   process.stdout.write(`  ${scenario.name} ... `)
-  if (WARMUP_S > 0) await run(scenario, WARMUP_S)
+  const seconds = scenario.duration ?? DURATION_S
+  const connections = scenario.connections ?? CONNECTIONS
+  let length: { seconds: number } | { amount: number } = { seconds }
+  if (scenario.sizedByCount) {
+    const started = Date.now()
+    await run(scenario, { amount: connections }) // warm-up: one request per connection
+    const perRequest = Math.max((Date.now() - started) / 1000, 0.001)
+    length = { amount: connections * Math.min(Math.max(Math.round(seconds / perRequest), 2), 10_000) }
+  } else if (WARMUP_S > 0) await run(scenario, { seconds: WARMUP_S })
   const statuses: Record<string, number> = {}
-  const r = await run(scenario, scenario.duration ?? DURATION_S, statuses)
+  const before = await scrape(scenario.metricsUrl)
+  const r = await run(scenario, length, statuses)
+  const after = await scrape(scenario.metricsUrl)
   const requests = r['2xx'] + r.non2xx
+  // a timed run ends with up to one request per connection in flight; a counted run with none
+  const inFlight = 'amount' in length ? 0 : connections
+  const unanswered = Math.max(0, (r.requests.sent ?? requests) - requests - r.errors - inFlight)
   const measured: Measured = {
     name: scenario.name,
     connections: scenario.connections ?? CONNECTIONS,
@@ -74,15 +112,42 @@ export async function measure(scenario: Scenario): Promise<Measured> {
     p50_ms: r.latency.p50,
     p99_ms: r.latency.p99,
     mean_ms: r.latency.mean,
-    errors: r.non2xx + r.errors,
+    errors: r.non2xx + r.errors + unanswered,
     non2xx: r.non2xx,
     socket_errors: r.errors,
+    unanswered,
     timeouts: r.timeouts,
     statuses
   }
   if (scenario.itemsPerRequest) measured.rows_per_s = (r['2xx'] * scenario.itemsPerRequest) / r.duration
-  console.log(`${fmt(measured.rps, 0)} req/s, p50 ${measured.p50_ms} ms, p99 ${measured.p99_ms} ms, errors ${measured.errors}${measured.errors ? ` ${JSON.stringify(statuses)}` : ''}`)
+  if (before && after && requests > 0) {
+    measured.db_queries_per_request = (after.queries - before.queries) / requests
+    const lookups = after.hits - before.hits + after.misses - before.misses
+    if (lookups > 0) measured.cache_hit_ratio = (after.hits - before.hits) / lookups
+  }
+  console.log(`${fmt(measured.rps, measured.rps < 10 ? 2 : 0)} req/s, p50 ${measured.p50_ms} ms, p99 ${measured.p99_ms} ms, errors ${measured.errors}${measured.errors ? ` ${JSON.stringify(statuses)}` : ''}`)
   return measured
+}
+
+/** Several rounds of one scenario: medians of the rates and latencies, sums of the counts. */
+export function combine(rounds: Measured[]): Measured {
+  if (rounds.length === 1) return rounds[0]!
+  const med = (pick: (m: Measured) => number | undefined) => {
+    const xs = rounds.map(pick).filter((x): x is number => x !== undefined).sort((a, b) => a - b)
+    if (!xs.length) return undefined
+    const mid = xs.length >> 1
+    return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2
+  }
+  const sum = (pick: (m: Measured) => number) => rounds.reduce((n, m) => n + pick(m), 0)
+  const statuses: Record<string, number> = {}
+  for (const m of rounds) for (const [k, v] of Object.entries(m.statuses)) statuses[k] = (statuses[k] ?? 0) + v
+  return {
+    ...rounds[0]!,
+    duration_s: sum((m) => m.duration_s), requests: sum((m) => m.requests),
+    rps: med((m) => m.rps)!, p50_ms: med((m) => m.p50_ms)!, p99_ms: med((m) => m.p99_ms)!, mean_ms: med((m) => m.mean_ms)!,
+    errors: sum((m) => m.errors), non2xx: sum((m) => m.non2xx), socket_errors: sum((m) => m.socket_errors), unanswered: sum((m) => m.unanswered), timeouts: sum((m) => m.timeouts),
+    statuses, rows_per_s: med((m) => m.rows_per_s), db_queries_per_request: med((m) => m.db_queries_per_request), cache_hit_ratio: med((m) => m.cache_hit_ratio)
+  }
 }
 
 export function fmt(value: number | undefined, digits = 2): string {
@@ -100,8 +165,11 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
 
 export function scenarioTable(results: Measured[]): string {
   return table(
-    ['scenario', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors'],
-    results.map((m) => [m.name, m.connections, fmt(m.rps, 0), m.rows_per_s === undefined ? '' : fmt(m.rows_per_s, 0), fmt(m.p50_ms, 1), fmt(m.p99_ms, 1), m.errors])
+    ['scenario', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'db queries/req', 'cache hits'],
+    results.map((m) => [
+      m.name, m.connections, fmt(m.rps, 0), m.rows_per_s === undefined ? '' : fmt(m.rows_per_s, 0), fmt(m.p50_ms, 1), fmt(m.p99_ms, 1), m.errors,
+      fmt(m.db_queries_per_request, 1), m.cache_hit_ratio === undefined ? '' : `${fmt(m.cache_hit_ratio * 100, 0)} %`
+    ])
   )
 }
 
@@ -114,6 +182,12 @@ export interface Check {
 
 export const atLeast = (check: string, value: number, min: number): Check => ({ check, value, target: `≥ ${min}`, pass: value >= min })
 export const atMost = (check: string, value: number, max: number): Check => ({ check, value, target: `≤ ${max}`, pass: value <= max })
+
+/** BENCH_STRICT=1: a missed target fails the script (exit 1), e.g. for a CI gate on a quiet runner. */
+export function enforce(checks: Check[]): void {
+  const missed = checks.filter((c) => !c.pass)
+  if (process.env.BENCH_STRICT === '1' && missed.length) throw new Error(`targets missed: ${missed.map((c) => c.check).join('; ')}`)
+}
 
 export function checkTable(checks: Check[]): string {
   return table(['ratio', 'measured', 'target', ''], checks.map((c) => [c.check, fmt(c.value), c.target, c.pass ? 'pass' : 'FAIL']))

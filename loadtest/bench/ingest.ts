@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:ingest`: batch ingest through the API next to the database's own speed, same run.
+ *
+ *  - direct: BENCH_INGEST_CLIENTS (4) pg connections, each looping one multi-row
+ *    `INSERT INTO bio_metrics (...) VALUES (...), (...)` of 1000 rows (parameterised);
+ *  - API: as many autocannon connections, each looping POST /api/bio-metrics/batch with
+ *    `{ items: [1000 readings] }` and a user token (validation, baseline check, upsert, outbox,
+ *    cache invalidation, per-item results).
+ *
+ * Both get the same row generator (lib/readings.ts: unique, past `recorded`, same values), each
+ * request for one user, rotating over its own BENCH_INGEST_USERS (50) seeded users with 30 days of
+ * history, so both write into equally sized indexes. Each side: a warm-up, then about
+ * BENCH_DURATION (10 s): direct by time, the API by a request count sized from its warm-up (a
+ * timed run would drop the seconds-long requests still in flight at its end). Direct runs first,
+ * so the API writes into the (slightly) larger table.
+ * Figure: API rows/s ÷ direct rows/s (target ≥ 0.5).
+ */
+import pg from 'pg'
+import { envInt, main, startPostgres, startService } from './lib/infra.js'
+import { atLeast, atMost, checkTable, enforce, DURATION_S, environment, fmt, measure, saveResult, table, WARMUP_S, type Check } from './lib/load.js'
+import { reading } from './lib/readings.js'
+import { seedUsers, toSeeded } from './lib/seed.js'
+
+const BATCH = 1000
+const COLUMNS = ['user_uuid', 'recorded', 'weight_kg', 'heart_rate_bpm', 'resting_heart_rate_bpm', 'hrv_rmssd_ms', 'systolic_mmhg', 'diastolic_mmhg', 'spo2_pct', 'source'] as const
+const log = (message: string) => console.log(message)
+
+function insertStatement(rows: Array<Record<string, unknown>>): { text: string; values: unknown[] } {
+  const values: unknown[] = []
+  const tuples = rows.map((row) => `(${COLUMNS.map((c) => `$${values.push(row[c])}`).join(', ')})`)
+  return { text: `INSERT INTO bio_metrics (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values }
+}
+
+interface DirectResult {
+  rows: number
+  statements: number
+  seconds: number
+  rows_per_s: number
+  p50_ms: number
+  p99_ms: number
+}
+
+/** `clients` connections inserting 1000-row statements for `seconds`. */
+async function direct(url: string, users: string[], clients: number, seconds: number): Promise<DirectResult> {
+  let next = 0
+  const latencies: number[] = []
+  let rows = 0
+  const deadline = Date.now() + seconds * 1000
+  const started = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: clients }, async () => {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      while (Date.now() < deadline) {
+        const user = users[next++ % users.length]!
+        const statement = insertStatement(Array.from({ length: BATCH }, () => reading(user)))
+        const t0 = process.hrtime.bigint()
+        await client.query(statement.text, statement.values)
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6)
+        rows += BATCH
+      }
+    } finally {
+      await client.end()
+    }
+  }))
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9
+  const sorted = latencies.sort((a, b) => a - b)
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+  return { rows, statements: latencies.length, seconds: elapsed, rows_per_s: rows / elapsed, p50_ms: at(0.5), p99_ms: at(0.99) }
+}
+
+await main('bench:ingest', async () => {
+  const started = Date.now()
+  const clients = envInt('BENCH_INGEST_CLIENTS', 4)
+  const perSide = envInt('BENCH_INGEST_USERS', 50)
+  const postgres = await startPostgres()
+  const url = await postgres.createDatabase('ingest')
+  log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
+  const uuids = await seedUsers(url, { users: perSide * 2, days: 30, bioPerDay: 4 })
+  const apiUsers = uuids.slice(0, perSide).map(toSeeded)
+  const directUsers = uuids.slice(perSide)
+  const service = await startService(url)
+
+  log(`direct multi-row INSERT: ${clients} connections × ${BATCH} rows per statement`)
+  if (WARMUP_S > 0) await direct(url, directUsers, clients, WARMUP_S)
+  const db = await direct(url, directUsers, clients, DURATION_S)
+  log(`  ${fmt(db.rows_per_s, 0)} rows/s, statement p50 ${fmt(db.p50_ms, 1)} ms, p99 ${fmt(db.p99_ms, 1)} ms`)
+
+  log(`API batch: ${clients} connections × ${BATCH} items per request`)
+  let u = 0
+  const api = await measure({
+    name: `POST /api/bio-metrics/batch (${BATCH} items)`,
+    baseUrl: service.url,
+    metricsUrl: service.metricsUrl,
+    connections: clients,
+    itemsPerRequest: BATCH,
+    timeout: 120,
+    sizedByCount: true,
+    next: () => {
+      const user = apiUsers[u++ % apiUsers.length]!
+      const items = Array.from({ length: BATCH }, () => reading(user.uuid))
+      return { method: 'POST', path: '/api/bio-metrics/batch', headers: { 'content-type': 'application/json', authorization: user.auth }, body: JSON.stringify({ items }) }
+    }
+  })
+  await service.stop()
+  const apiRows = api.rows_per_s ?? 0
+
+  const checks: Check[] = [atLeast('API batch rows/s / direct INSERT rows/s', apiRows / db.rows_per_s, 0.5), atMost('API errors', api.errors, 0)]
+  console.log(`\n${table(['path', 'clients', 'rows/s', 'requests', 'p50 ms', 'p99 ms'], [
+    [`direct INSERT, ${BATCH} rows/statement`, clients, fmt(db.rows_per_s, 0), db.statements, fmt(db.p50_ms, 1), fmt(db.p99_ms, 1)],
+    [`API batch, ${BATCH} items/request`, clients, fmt(apiRows, 0), api.requests, fmt(api.p50_ms, 1), fmt(api.p99_ms, 1)]
+  ])}\n`)
+  console.log(`${checkTable(checks)}\n`)
+  const file = saveResult('ingest', { kind: 'ingest', at: new Date().toISOString(), environment: environment(postgres.kind), batch: BATCH, clients, direct: db, api, checks, total_s: (Date.now() - started) / 1000 })
+  console.log(`saved ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+  enforce(checks)
+})
