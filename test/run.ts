@@ -33,6 +33,8 @@ async function main(): Promise<number> {
   const only = tapArgs.length > 0
   if (!only) {
     if (run('npx', ['tsc', '--noEmit']) !== 0) return 1
+    // the k6 scenarios are typed against @types/k6 (no k6 binary here): they must compile
+    if (run('npx', ['tsc', '-p', 'loadtest/k6/tsconfig.json']) !== 0) return 1
     if (run('npx', ['spectral', 'lint', '--quiet', '--fail-severity=error', '--ruleset', 'openapi/.spectral.yaml', 'openapi/openapi.json']) !== 0) return 1
   }
   const env = { ...process.env }
