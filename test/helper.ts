@@ -66,6 +66,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
     PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     PRESSURE_SHED_EVENT_LOOP_DELAY_MS: '0',
+    PRESSURE_MAX_IN_FLIGHT: '0',
     ...env
   })
 }

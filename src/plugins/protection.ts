@@ -3,6 +3,7 @@
  *  - @fastify/under-pressure: past the event-loop delay / utilization / heap thresholds every
  *    non-operational request is answered 503 + Retry-After at once (problem+json), instead of
  *    queueing work until the process dies; /readyz turns 503 too. /healthz is never shed.
+ *  - At most PRESSURE_MAX_IN_FLIGHT requests per process at once; the excess gets 503 at once.
  *  - Priority shedding, earlier (PRESSURE_SHED_EVENT_LOOP_DELAY_MS): non-critical routes (score
  *    history, export, large lists) get 503 first and the score answers its last stored value with
  *    `stale: true`; health-data writes and cached reads keep flowing.
@@ -66,6 +67,19 @@ export default fp<{ startupGraceMs?: number }>(
     const shedDelay = config.PRESSURE_SHED_EVENT_LOOP_DELAY_MS
     fastify.lifecycle.underPressure = () => (!inGrace() && fastify.isUnderPressure() ? 'overloaded' : null)
     fastify.lifecycle.shedding = () => !inGrace() && (fastify.isUnderPressure() || (shedDelay > 0 && fastify.memoryUsage().eventLoopDelay > shedDelay))
+
+    // A backlog forms in the sockets long before the event loop lags: cap the requests one process
+    // works on at once, and answer the excess 503 immediately instead of queueing it for seconds.
+    let inFlight = 0
+    const maxInFlight = config.PRESSURE_MAX_IN_FLIGHT
+    fastify.addHook('onRequest', async (request, reply) => {
+      inFlight++
+      reply.raw.once('close', () => inFlight--)
+      if (maxInFlight > 0 && inFlight > maxInFlight && !request.routeOptions.config?.operational && !inGrace()) {
+        fastify.metrics.shedRequests.inc({ reason: 'pressure' })
+        throw new ServiceUnavailable('the service is at capacity; retry later', undefined, { 'retry-after': '1' })
+      }
+    })
 
     fastify.addHook('onRequest', async (request) => {
       if (request.routeOptions.config?.operational || !fastify.lifecycle.shedding()) return

@@ -50,6 +50,19 @@ t.test('security headers, CORS allowlist, body limits', async (t) => {
   t.equal(tooBig.statusCode, 413)
 })
 
+t.test('in-flight cap: past PRESSURE_MAX_IN_FLIGHT, 503 at once with Retry-After', async (t) => {
+  const { app } = await buildTestApp(t, { databaseUrl: url, env: { PRESSURE_MAX_IN_FLIGHT: '2' }, app: { pressureGraceMs: 0 } })
+  const user = await createUser(app)
+  const answers = await Promise.all(Array.from({ length: 12 }, () => app.inject({ method: 'GET', url: `/api/physical-activity/${user}`, headers: auth(user) })))
+  const codes = answers.map((a) => a.statusCode)
+  t.ok(codes.includes(200), 'some are served')
+  t.ok(codes.includes(503), `the excess is shed (${codes.join(',')})`)
+  const shed = answers.find((a) => a.statusCode === 503)!
+  t.equal(shed.headers['retry-after'], '1')
+  t.equal(shed.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+})
+
 t.test('priority shedding: non-critical routes first, writes and the stored score keep flowing', async (t) => {
   const { app } = await buildTestApp(t, { databaseUrl: url, app: { pressureGraceMs: 0 } })
   const user = await createUser(app)
