@@ -160,7 +160,7 @@ export function serviceEnv(databaseUrl: string, port: number, metricsPort: numbe
     // the measurement into 503s. BENCH_KEEP_PRESSURE=1 keeps the service's own thresholds.
     ...(process.env.BENCH_KEEP_PRESSURE === '1'
       ? {}
-      : { PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PRESSURE_SHED_EVENT_LOOP_DELAY_MS: '0' }),
+      : { PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PRESSURE_SHED_EVENT_LOOP_DELAY_MS: '0', PRESSURE_MAX_IN_FLIGHT: '0' }),
     ...extra
   }
   if (!process.env.REDIS_URL) delete env.REDIS_URL

@@ -56,7 +56,7 @@ export async function measureScoreLatency(databaseUrl: string, log: (m: string) 
   const config = loadConfig({
     DATABASE_URL: databaseUrl, REDIS_URL: process.env.REDIS_URL, AUTH_JWT_SECRET: JWT_SECRET,
     LOG_LEVEL: 'silent', WORKER_ENABLED: 'false', RATE_LIMIT_MAX: '1000000', DB_POOL_MAX: process.env.DB_POOL_MAX,
-    PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PRESSURE_SHED_EVENT_LOOP_DELAY_MS: '0'
+    PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PRESSURE_SHED_EVENT_LOOP_DELAY_MS: '0', PRESSURE_MAX_IN_FLIGHT: '0'
   })
   const fastify = Fastify(serverOptions(config))
   await fastify.register(app, { config, databaseUrl, jwtSecret: JWT_SECRET, metricsPort: null })
