@@ -239,10 +239,6 @@ export class ResilientCache {
     await this.guard(() => this.store.set(key, value, ttlSeconds), undefined)
   }
 
-  async forgetUser(userUuid: string): Promise<void> {
-    await this.bumpGeneration(userUuid)
-  }
-
   async health(): Promise<'ok' | 'memory' | 'down'> {
     if (this.store.kind === 'memory') return 'memory'
     try {

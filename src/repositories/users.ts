@@ -20,23 +20,7 @@ export async function updateUser(db: DB, userUuid: string, update: UserUpdate): 
     .executeTakeFirst()
 }
 
-export async function deleteUser(db: DB, userUuid: string): Promise<boolean> {
-  const result = await db.deleteFrom('users').where('user_uuid', '=', userUuid).executeTakeFirst()
-  return Number(result.numDeletedRows) > 0
-}
-
-/** Bump the user's data version: called in the same transaction as every write of their data. */
-export async function touchUserData(db: DB, userUuid: string): Promise<number | undefined> {
-  const row = await db
-    .updateTable('users')
-    .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
-    .where('user_uuid', '=', userUuid)
-    .returning('data_version')
-    .executeTakeFirst()
-  return row?.data_version
-}
-
-/** Bump the data version of several users at once (batch writes). */
+/** Bump the users' data version: called in the same transaction as every write of their data. */
 export async function touchUsersData(db: DB, userUuids: string[]): Promise<void> {
   if (userUuids.length === 0) return
   await db

@@ -77,7 +77,7 @@ export async function patchUser(app: FastifyInstance, principal: Principal | nul
     const updated = await app.db.writer.transaction().execute(async (tx) => {
       const row = await users.updateUser(tx, userUuid, userColumns(v))
       // birth date and sex feed the score: the user's scores must be recomputed
-      await users.touchUserData(tx, userUuid)
+      await users.touchUsersData(tx, [userUuid])
       return row
     })
     if (!updated) throw new NotFound('user not found')
@@ -95,5 +95,5 @@ export async function deleteUser(app: FastifyInstance, principal: Principal | nu
   assertOwnsOrPrivileged(principal, userUuid, 'user')
   const deleted = await app.db.writer.transaction().execute((tx) => eraseUserData(tx, userUuid))
   if (!deleted) throw new NotFound('user not found')
-  await app.cache.forgetUser(userUuid)
+  await app.cache.bumpGeneration(userUuid)
 }
