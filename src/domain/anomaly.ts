@@ -162,3 +162,164 @@ export function detectSuspectFields(
   }
   return reasons
 }
+
+/**
+ * The multiset of one field's values in a moving window, kept sorted, so that median and MAD are
+ * O(1) and O(log n) instead of two sorts per reading. `transform` must be non-decreasing (identity
+ * or ln): the sorted raw values are then also sorted after the transform, and every median and
+ * deviation below is computed from exactly the same floating-point numbers as `modifiedZScore`,
+ * so the results are identical, not approximations.
+ */
+class SortedWindow {
+  private values = new Float64Array(64)
+  size = 0
+  constructor(private readonly transform: (value: number) => number) {}
+
+  private lowerBound(x: number): number {
+    let lo = 0
+    let hi = this.size
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.values[mid]! < x) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  add(x: number): void {
+    if (this.size === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2)
+      grown.set(this.values)
+      this.values = grown
+    }
+    const at = this.lowerBound(x)
+    this.values.copyWithin(at + 1, at, this.size)
+    this.values[at] = x
+    this.size++
+  }
+
+  remove(x: number): void {
+    const at = this.lowerBound(x)
+    if (at >= this.size || this.values[at] !== x) throw new Error('SortedWindow.remove: value not in the window')
+    this.values.copyWithin(at, at + 1, this.size)
+    this.size--
+  }
+
+  private t(i: number): number {
+    return this.transform(this.values[i]!)
+  }
+
+  /** median of the raw values (the figure quoted in a reason) */
+  rawMedian(): number {
+    const mid = this.size >>> 1
+    return this.size % 2 === 1 ? this.values[mid]! : (this.values[mid - 1]! + this.values[mid]!) / 2
+  }
+
+  /** median of the transformed values */
+  median(): number {
+    const mid = this.size >>> 1
+    return this.size % 2 === 1 ? this.t(mid) : (this.t(mid - 1) + this.t(mid)) / 2
+  }
+
+  /**
+   * The k-th smallest (0-based) absolute deviation from `center`. Below the split the deviations
+   * `center − v` grow leftwards, above it `v − center` grow rightwards: two sorted sequences, and
+   * the k-th smallest of their union is found by binary search on how many come from the left.
+   */
+  private kthDeviation(center: number, k: number): number {
+    let split = 0
+    let hi = this.size
+    while (split < hi) {
+      const mid = (split + hi) >>> 1
+      if (this.t(mid) < center) split = mid + 1
+      else hi = mid
+    }
+    const nLeft = split
+    const nRight = this.size - split
+    const left = (i: number) => center - this.t(split - 1 - i)
+    const right = (j: number) => this.t(split + j) - center
+    let lo = Math.max(0, k + 1 - nRight)
+    let top = Math.min(k + 1, nLeft)
+    while (lo < top) {
+      const i = (lo + top) >>> 1
+      const j = k + 1 - i
+      if (j > 0 && right(j - 1) > left(i)) lo = i + 1
+      else top = i
+    }
+    const j = k + 1 - lo
+    return Math.max(lo > 0 ? left(lo - 1) : -Infinity, j > 0 ? right(j - 1) : -Infinity)
+  }
+
+  /** median absolute deviation from `center` (of the transformed values) */
+  mad(center: number): number {
+    const mid = this.size >>> 1
+    return this.size % 2 === 1 ? this.kthDeviation(center, mid) : (this.kthDeviation(center, mid - 1) + this.kthDeviation(center, mid)) / 2
+  }
+}
+
+/** one reading to judge: its values and its baseline window, a half-open range of the series */
+export interface WindowedReading {
+  readonly record: NumericRecord
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * `detectSuspectFields` for many readings at once, each against its own window of one sorted
+ * history `series` (batch ingest: every reading has its own 28-day window). The result for
+ * reading i equals `detectSuspectFields(resource, readings[i].record, series.slice(start, end))`.
+ * Windows are visited in order of `start`, adding and removing only what changes between
+ * neighbours, so a batch of n readings over h history points costs O((n + h) log h) searches and
+ * memory moves instead of n sorts of h values.
+ */
+export function detectSuspectInWindows(
+  resource: SuspectResource,
+  series: readonly NumericRecord[],
+  readings: readonly WindowedReading[],
+): string[][] {
+  const results: string[][] = readings.map(() => [])
+  const order = readings.map((_, i) => i).sort((a, b) => readings[a]!.start - readings[b]!.start || readings[a]!.end - readings[b]!.end)
+  for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
+    const usable = (value: unknown): number | null => {
+      const x = finiteNumber(value)
+      return x === null || (rule.logScale === true && x <= 0) ? null : x
+    }
+    const column = series.map((entry) => usable(entry[rule.field]))
+    const window = new SortedWindow(rule.logScale === true ? Math.log : (value: number) => value)
+    const add = (k: number) => {
+      const v = column[k]
+      if (v !== null && v !== undefined) window.add(v)
+    }
+    const drop = (k: number) => {
+      const v = column[k]
+      if (v !== null && v !== undefined) window.remove(v)
+    }
+    let start = 0
+    let end = 0
+    for (const i of order) {
+      const reading = readings[i]!
+      // the window is always [start, end) with start <= end: extend the end, move the start, then
+      // trim the end, so no index is ever added twice or removed while outside
+      const target = Math.max(reading.start, reading.end)
+      while (end < target) add(end++)
+      while (start < reading.start) drop(start++)
+      while (start > reading.start) add(--start)
+      while (end > target) drop(--end)
+      const x = usable(reading.record[rule.field])
+      if (x === null || window.size < MIN_BASELINE_POINTS) continue
+      const tx = rule.logScale === true ? Math.log(x) : x
+      const center = window.median()
+      const spread = Math.max(window.mad(center), rule.madFloor)
+      const deviation = tx - center
+      const z = deviation === 0 ? 0 : spread === 0 ? Math.sign(deviation) * Infinity : (MODIFIED_Z_SCALE * deviation) / spread
+      if (Math.abs(z) <= MODIFIED_Z_THRESHOLD) continue
+      const comparison = z > 0 ? `> ${MODIFIED_Z_THRESHOLD}` : `< -${MODIFIED_Z_THRESHOLD}`
+      const scale = rule.logScale === true ? ' on the log scale' : ''
+      results[i]!.push(
+        `${rule.field} ${formatValue(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline ` +
+          `(median ${formatValue(window.rawMedian())}, modified z${scale} ${z.toFixed(1)} ${comparison})`,
+      )
+    }
+  }
+  return results
+}

@@ -1,8 +1,10 @@
+import fc from 'fast-check'
 import t from 'tap'
 import {
   BASELINE_CHECKED_FIELDS,
   BASELINE_WINDOW_DAYS,
   detectSuspectFields,
+  detectSuspectInWindows,
   median,
   MIN_BASELINE_POINTS,
   MODIFIED_Z_SCALE,
@@ -122,4 +124,45 @@ t.test('only the table fields are checked; several reasons at once; absent field
   t.same(Object.keys(BASELINE_CHECKED_FIELDS).sort(), ['bio_metrics', 'physical_activity', 'sleep'])
   t.same(BASELINE_CHECKED_FIELDS.sleep.map((r) => r.field), ['total_sleep_minutes'])
   t.same(BASELINE_CHECKED_FIELDS.physical_activity.map((r) => r.field), ['steps', 'active_minutes'])
+})
+
+t.test('detectSuspectInWindows gives exactly what detectSuspectFields gives on each window', (t) => {
+  // values drawn from small pools so ties, MAD = 0, zeros, negatives and NaN all occur often
+  const value = fc.oneof(
+    fc.constantFrom(0, -1, 1, 2, 2, 2, 3, 5, 8, 60, 61, 62, 200, Number.NaN, Infinity),
+    fc.double({ min: -50, max: 300, noNaN: true }),
+    fc.constant(undefined),
+  )
+  const resource = fc.constantFrom<SuspectResource>('bio_metrics', 'physical_activity', 'sleep')
+  const record = (r: SuspectResource) => fc.record(Object.fromEntries(BASELINE_CHECKED_FIELDS[r].map((rule) => [rule.field, value]))) as fc.Arbitrary<Record<string, number>>
+  const property = fc.property(
+    resource.chain((r) =>
+      fc.tuple(fc.constant(r), fc.array(record(r), { maxLength: 60 })).chain(([r2, series]) =>
+        fc.tuple(
+          fc.constant(r2),
+          fc.constant(series),
+          fc.array(fc.tuple(record(r2), fc.nat({ max: series.length }), fc.nat({ max: series.length })), { maxLength: 25 }),
+        ),
+      ),
+    ),
+    ([r, series, queries]) => {
+      const readings = queries.map(([rec, a, b]) => ({ record: rec, start: Math.min(a, b), end: Math.max(a, b) }))
+      const fast = detectSuspectInWindows(r, series, readings)
+      readings.forEach((q, i) => {
+        const naive = detectSuspectFields(r, q.record, series.slice(q.start, q.end))
+        if (JSON.stringify(naive) !== JSON.stringify(fast[i])) throw new Error(`reading ${i}: ${JSON.stringify(naive)} ≠ ${JSON.stringify(fast[i])}`)
+      })
+    },
+  )
+  t.doesNotThrow(() => fc.assert(property, { numRuns: 2000 }))
+
+  // a realistic batch: 1000 readings, each against its own sliding 28-point window of a long series
+  const rand = noise(7)
+  const long = Array.from({ length: 1500 }, (_, i) => ({ resting_heart_rate_bpm: i === 1200 ? 140 : 58 + Math.round(rand() * 3), weight_kg: 70 + rand() }))
+  const windows = long.slice(500).map((rec, i) => ({ record: rec, start: Math.max(0, 500 + i - 28), end: 500 + i }))
+  const fast = detectSuspectInWindows('bio_metrics', long, windows)
+  const naive = windows.map((w) => detectSuspectFields('bio_metrics', w.record, long.slice(w.start, w.end)))
+  t.same(fast, naive)
+  t.ok(fast[700]!.some((reason) => reason.startsWith('resting_heart_rate_bpm 140')), 'the spike is flagged')
+  t.end()
 })

@@ -12,7 +12,8 @@ import * as repo from '../../repositories/health-records.js'
 import { insertRejections, type Rejection } from '../../repositories/rejections.js'
 import { compileBodyValidator, schemaErrors } from '../../validation.js'
 import { afterDataChange, earliest, recordDataChange } from './effects.js'
-import { baselineWindow, dateOfKey, judge } from './records.js'
+import { detectSuspectInWindows } from '../../domain/anomaly.js'
+import { baselineWindow, dateOfKey } from './records.js'
 import type { Normalized, ResourceSpec } from './specs.js'
 import type { BatchResultType } from '../../schemas/health.js'
 
@@ -181,14 +182,31 @@ async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Ac
     const entries = [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     sorted.set(user, { keys: entries.map(([k]) => k), values: entries.map(([, v]) => v) })
   }
-  return accepted.map((a) => {
-    const window = baselineWindow(spec, a.key)
-    const { keys, values } = sorted.get(a.userUuid)!
-    const lo = spec.keyKind === 'timestamp' ? window.from : window.from.slice(0, 10)
-    const start = lowerBound(keys, lo)
-    // timestamps: up to window.to inclusive; dates: strictly before the item's own date
-    const end = spec.keyKind === 'timestamp' ? upperBound(keys, window.to) : lowerBound(keys, a.key)
-    const history = values.slice(start, Math.max(start, end))
-    return judge(spec, a.values, history as repo.HealthRow[])
+  // each item's window is two binary searches; the medians and MADs of all windows then come from
+  // one sliding sorted window per user and field (domain/anomaly.ts)
+  const results: Array<{ quality: 'ok' | 'suspect'; quality_reasons: string[] }> = new Array(accepted.length)
+  const byUserItems = new Map<string, number[]>()
+  accepted.forEach((a, i) => {
+    const list = byUserItems.get(a.userUuid)
+    if (list) list.push(i)
+    else byUserItems.set(a.userUuid, [i])
   })
+  for (const [user, indexes] of byUserItems) {
+    const { keys, values } = sorted.get(user)!
+    const readings = indexes.map((i) => {
+      const a = accepted[i]!
+      const window = baselineWindow(spec, a.key)
+      const lo = spec.keyKind === 'timestamp' ? window.from : window.from.slice(0, 10)
+      const start = lowerBound(keys, lo)
+      // timestamps: up to window.to inclusive; dates: strictly before the item's own date
+      const end = spec.keyKind === 'timestamp' ? upperBound(keys, window.to) : lowerBound(keys, a.key)
+      return { record: a.values, start, end: Math.max(start, end) }
+    })
+    const reasons = detectSuspectInWindows(spec.anomaly, values, readings)
+    indexes.forEach((i, n) => {
+      const r = reasons[n]!
+      results[i] = r.length ? { quality: 'suspect', quality_reasons: r } : { quality: 'ok', quality_reasons: [] }
+    })
+  }
+  return results
 }
