@@ -3,7 +3,7 @@
  * Nullable columns are `| null`; server-filled columns are Generated.
  * @see https://kysely.dev/docs/getting-started#types
  */
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely'
+import { sql, type ColumnType, type Generated, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 
 type Timestamptz = ColumnType<Date, Date | string | undefined, Date | string>
 
@@ -36,3 +36,14 @@ export type DB = Kysely<Database> | Transaction<Database>
 export type UserRow = Selectable<UsersTable>
 export type NewUserRow = Insertable<UsersTable>
 export type UserUpdate = Updateable<UsersTable>
+
+/**
+ * The rows of a multi-row INSERT as ONE json parameter, typed by PostgreSQL from the table's own
+ * row type: `INSERT INTO t (cols) ${fromJsonRows('t', cols, rows)}`. One small statement whatever
+ * the row count (a VALUES list of n rows × c columns is n·c parameters to build, send and parse).
+ * Values must be JSON: dates as ISO strings, arrays and objects for array and jsonb columns.
+ */
+export function fromJsonRows(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>) {
+  const cols = sql.join(columns.map((c) => sql.ref(c)))
+  return sql`SELECT ${cols} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)`
+}

@@ -4,7 +4,7 @@
  * IS DISTINCT FROM` statement, so a re-sent batch changes nothing and reports `unchanged`.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely'
-import type { DB } from './database.js'
+import { fromJsonRows, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -116,10 +116,11 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   if (rows.length === 0) return []
   const dataColumns = ['source', ...spec.columns]
   const allColumns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
-  const tuples = rows.map((row) => {
-    const values: unknown[] = [row.user_uuid, keyValue(spec, row.key), row.source, row.quality, row.quality_reasons]
-    for (const c of spec.columns) values.push(param(c, row.values[c] ?? null))
-    return sql`(${sql.join(values.map((v) => (isRaw(v) ? v : sql`${v}`)))})`
+  // the whole batch is one json parameter (fromJsonRows), not a 10 000-parameter VALUES list
+  const records = rows.map((row) => {
+    const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
+    for (const c of spec.columns) record[c] = row.values[c] ?? null
+    return record
   })
   const table = sql.table(spec.name)
   const cols = sql.join(allColumns.map((c) => sql.ref(c)))
@@ -127,13 +128,9 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
   const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
   const result = await sql<{ user_uuid: string; key: string | Date; inserted: boolean }>`
-    INSERT INTO ${table} (${cols}) VALUES ${sql.join(tuples)}
+    INSERT INTO ${table} (${cols}) ${fromJsonRows(spec.name, allColumns, records)}
     ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
     WHERE (${mine}) IS DISTINCT FROM (${theirs})
     RETURNING user_uuid, ${sql.ref(spec.key)} AS key, (xmax = 0) AS inserted`.execute(db)
   return result.rows.map((r) => ({ user_uuid: r.user_uuid, key: r.key instanceof Date ? r.key.toISOString() : String(r.key), inserted: r.inserted }))
-}
-
-function isRaw(v: unknown): v is RawBuilder<unknown> {
-  return typeof v === 'object' && v !== null && 'toOperationNode' in v
 }

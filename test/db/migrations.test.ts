@@ -15,6 +15,8 @@ import t from 'tap'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { migrateToLatest, pendingMigrations } from '../../db/migrate.js'
+import { upsertRecords } from '../../src/repositories/health-records.js'
+import { bioMetrics } from '../../src/services/health/specs.js'
 import { createTestDatabase } from '../helper.js'
 import { createTimescalePglite, type PgliteDatabase } from '../support/pglite.js'
 
@@ -186,6 +188,23 @@ t.test('one set of queries for both: same relations, column names and types in b
     const other = tsdbRelations.get(name)
     if (!other) continue
     t.same(other.columns, relation.columns, `${name}: same columns (name type, in order)`)
+  }
+})
+
+t.test('one set of queries for both: the batch upsert creates, updates and leaves unchanged alike', async (t) => {
+  if (!tsdb) return t.plan(0, 'TimescaleDB database not created')
+  for (const [mode, db] of [['postgres', plain], ['timescaledb', tsdb.db]] as const) {
+    const user = '6f1c2a9e-0000-4000-8000-00000000beef'
+    await db.insertInto('users').values({ user_uuid: user, name: 'Batch', email: `batch-${mode}@example.com`, email_normalized: `batch-${mode}@example.com`, sex: 'female' }).execute()
+    const spec = bioMetrics
+    const row = (recorded: string, weight: number) => ({ user_uuid: user, key: recorded, values: { weight_kg: weight, heart_rate_bpm: 60 }, source: 'test', quality: 'ok' as const, quality_reasons: [] as string[] })
+    const first = await upsertRecords(db, spec, [row('2026-01-01T07:00:00.000Z', 70), row('2026-01-02T07:00:00.000Z', 71)])
+    t.same(first.map((r) => [r.key, r.inserted]), [['2026-01-01T07:00:00.000Z', true], ['2026-01-02T07:00:00.000Z', true]], `${mode}: created`)
+    const second = await upsertRecords(db, spec, [row('2026-01-01T07:00:00.000Z', 70), row('2026-01-02T07:00:00.000Z', 72)])
+    t.same(second.map((r) => [r.key, r.inserted]), [['2026-01-02T07:00:00.000Z', false]], `${mode}: the same reading is unchanged, a changed one updated`)
+    const stored = await db.selectFrom('bio_metrics').select(['weight_kg', 'quality_reasons']).where('user_uuid', '=', user).orderBy('recorded').execute()
+    t.same(stored.map((r) => Number(r.weight_kg)), [70, 72], `${mode}: values stored`)
+    t.same(stored[0]!.quality_reasons, [], `${mode}: text[] column filled from JSON`)
   }
 })
 
