@@ -3,7 +3,9 @@
  * data columns). Batch writes are one set-based `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE
  * IS DISTINCT FROM` statement, so a re-sent batch changes nothing and reports `unchanged`.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
+import { enqueueScoreJobsQuery } from './score-jobs.js'
+import { touchUsersDataQuery } from './users.js'
 import { fromJsonRows, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
@@ -36,12 +38,6 @@ export function rowKey(spec: ResourceSpec, row: Record<string, unknown>): string
 
 export async function findRecord(db: DB, spec: ResourceSpec, userUuid: string, key: string): Promise<HealthRow | undefined> {
   return (await any(db).selectFrom(spec.name).selectAll().where('user_uuid', '=', userUuid).where(spec.key, '=', keyValue(spec, key)).executeTakeFirst()) as HealthRow | undefined
-}
-
-export async function insertRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow> {
-  const values: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: keyValue(spec, row.key), source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
-  for (const c of spec.columns) values[c] = param(c, row.values[c] ?? null)
-  return (await any(db).insertInto(spec.name).values(values).returningAll().executeTakeFirstOrThrow()) as HealthRow
 }
 
 export async function updateRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow | undefined> {
@@ -87,19 +83,47 @@ export async function listRecords(db: DB, spec: ResourceSpec, userUuid: string, 
   return pageOf(rows, query.limit, (r) => [rowKey(spec, r)])
 }
 
-/** quality-ok rows of the users in [from, to], for baselines (the anomaly rule's history). */
-export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string[], from: string, to: string): Promise<HealthRow[]> {
-  if (userUuids.length === 0) return []
+function baselineQuery(db: QueryCreator<any>, spec: ResourceSpec, userUuids: string[], from: string, to: string) {
   const lo = spec.keyKind === 'timestamp' ? new Date(from) : from.slice(0, 10)
   const hi = spec.keyKind === 'timestamp' ? new Date(to) : to.slice(0, 10)
-  return (await any(db)
+  return db
     .selectFrom(spec.name)
     .select(['user_uuid', spec.key, ...spec.columns.filter((c) => !isJsonColumn(c))])
     .where('user_uuid', 'in', userUuids)
     .where(spec.key, '>=', lo)
     .where(spec.key, '<=', hi)
     .where('quality', '=', 'ok')
-    .execute()) as HealthRow[]
+}
+
+/** quality-ok rows of the users in [from, to], for baselines (the anomaly rule's history). */
+export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string[], from: string, to: string): Promise<HealthRow[]> {
+  if (userUuids.length === 0) return []
+  return (await baselineQuery(any(db), spec, userUuids, from, to).execute()) as HealthRow[]
+}
+
+/**
+ * What a single write needs to know, in one round trip: the user's sex (undefined: no such user)
+ * and, when `window` is given, the baseline rows in it (as `baselineRows`).
+ */
+export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string, window: { from: string; to: string } | null): Promise<{ sex: string; history: HealthRow[] } | undefined> {
+  const history = window ? sql<HealthRow[]>`(SELECT coalesce(json_agg(h), '[]'::json) FROM (${baselineQuery(any(db), spec, [userUuid], window.from, window.to)}) h)` : sql<HealthRow[]>`'[]'::json`
+  return any(db).selectFrom('users').select(['sex', history.as('history')]).where('user_uuid', '=', userUuid).executeTakeFirst() as Promise<{ sex: string; history: HealthRow[] } | undefined>
+}
+
+/**
+ * Insert one record and, in the same statement, what every write implies (effects.ts): the user's
+ * data version bumped and the score job enqueued. One round trip, atomic without BEGIN/COMMIT.
+ */
+export async function insertRecordWithEffects(db: DB, spec: ResourceSpec, row: StoredValues, affectedFrom: string): Promise<HealthRow> {
+  const values: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: keyValue(spec, row.key), source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
+  for (const c of spec.columns) values[c] = param(c, row.values[c] ?? null)
+  return (await any(db)
+    .with('touched', (qc) => touchUsersDataQuery(qc, [row.user_uuid]))
+    .with('queued', (qc) => enqueueScoreJobsQuery(qc, new Map([[row.user_uuid, affectedFrom]])))
+    .insertInto(spec.name)
+    .values(values)
+    .returningAll()
+    .executeTakeFirstOrThrow()) as HealthRow
 }
 
 export interface UpsertOutcome {

@@ -4,7 +4,7 @@
  * FOR UPDATE SKIP LOCKED and a lease, so two workers never compute the same user at once, and a
  * job finished while a newer write arrived is kept (its version moved on).
  */
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type QueryCreator } from 'kysely'
 import type { DB } from './database.js'
 
 export interface ScoreJob {
@@ -17,10 +17,10 @@ export interface ScoreJob {
 
 const any = (db: DB) => db as unknown as Kysely<any>
 
-export async function enqueueScoreJobs(db: DB, affected: Map<string, string>): Promise<void> {
-  if (affected.size === 0) return
+/** The upsert of outbox rows, as a query (run alone, or as a CTE of the data write itself). */
+export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<string, string>) {
   const rows = [...affected.entries()].map(([user_uuid, from_date]) => ({ user_uuid, from_date }))
-  await any(db)
+  return db
     .insertInto('score_jobs')
     .values(rows)
     .onConflict((oc: any) =>
@@ -33,7 +33,11 @@ export async function enqueueScoreJobs(db: DB, affected: Map<string, string>): P
         run_after: sql`now()`
       })
     )
-    .execute()
+}
+
+export async function enqueueScoreJobs(db: DB, affected: Map<string, string>): Promise<void> {
+  if (affected.size === 0) return
+  await enqueueScoreJobsQuery(any(db), affected).execute()
 }
 
 export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number): Promise<ScoreJob[]> {

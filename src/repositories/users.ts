@@ -1,6 +1,6 @@
 /** Users table queries. Plain functions taking `db` (or a transaction) first; no HTTP here. */
-import { sql } from 'kysely'
-import type { DB, NewUserRow, UserRow, UserUpdate } from './database.js'
+import { sql, type QueryCreator } from 'kysely'
+import type { Database, DB, NewUserRow, UserRow, UserUpdate } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 
 export async function insertUser(db: DB, row: NewUserRow): Promise<UserRow> {
@@ -21,13 +21,17 @@ export async function updateUser(db: DB, userUuid: string, update: UserUpdate): 
 }
 
 /** Bump the users' data version: called in the same transaction as every write of their data. */
-export async function touchUsersData(db: DB, userUuids: string[]): Promise<void> {
-  if (userUuids.length === 0) return
-  await db
+/** The data-version bump, as a query (run alone, or as a CTE of the data write itself). */
+export function touchUsersDataQuery(db: QueryCreator<Database>, userUuids: string[]) {
+  return db
     .updateTable('users')
     .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
     .where('user_uuid', 'in', userUuids)
-    .execute()
+}
+
+export async function touchUsersData(db: DB, userUuids: string[]): Promise<void> {
+  if (userUuids.length === 0) return
+  await touchUsersDataQuery(db, userUuids).execute()
 }
 
 export interface UserListQuery {

@@ -153,7 +153,7 @@ export function serviceEnv(databaseUrl: string, port: number, metricsPort: numbe
     AUTH_JWT_SECRET: JWT_SECRET,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     MIGRATE_ON_START: 'true',
-    WORKER_ENABLED: 'true',
+    WORKER_ENABLED: process.env.BENCH_WORKER === '0' ? 'false' : 'true',
     RATE_LIMIT_MAX: '1000000',
     SHUTDOWN_DRAIN_MS: '0',
     // a closed-loop benchmark keeps the event loop ~100% busy on purpose: load shedding would turn

@@ -47,30 +47,41 @@ export interface WriteHooks {
 export async function createRecord(app: FastifyInstance, spec: ResourceSpec, body: Record<string, unknown>, hooks: WriteHooks) {
   const userUuid = String(body.user_uuid).toLowerCase()
   assertOwnsOrPrivileged(hooks.request.principal, userUuid, 'user')
-  const user = await userOr404(app, userUuid)
-  const checked = spec.validate(body, new Date(), user.sex as Sex)
+  // two round trips in all: what the write needs to know (the user, their baseline), then the write
+  // with its effects in one statement. Sex matters only to specs without a baseline (blood panels),
+  // so a baseline spec is validated before the read, which needs the validated key for its window.
+  const now = new Date()
+  let checked = spec.anomaly ? spec.validate(body, now, null) : null
+  if (checked && !checked.ok) throw toImplausible(checked.issues)
+  const window = checked?.ok ? baselineWindow(spec, String(checked.value[spec.key])) : null
+  const context = await repo.writeContext(app.db.writer, spec, userUuid, window)
+  if (!context) throw new NotFound('user not found')
+  checked ??= spec.validate(body, now, context.sex as Sex)
   if (!checked.ok) throw toImplausible(checked.issues)
-  const key = String(checked.value[spec.key])
-  const window = baselineWindow(spec, key)
-  const history = spec.anomaly ? await repo.baselineRows(app.db.writer, spec, [userUuid], window.from, window.to) : []
-  const quality = judge(spec, checked.value, history)
+  const values = checked.value
+  const key = String(values[spec.key])
+  const quality = judge(spec, values, context.history)
   const source = typeof body.source === 'string' ? body.source : 'manual'
-  const row = await app.db.writer
-    .transaction()
-    .execute(async (tx) => {
-      const inserted = await repo.insertRecord(tx, spec, { user_uuid: userUuid, key, values: checked.value, source, ...quality })
-      await recordDataChange(tx, new Map([[userUuid, dateOfKey(spec, key)]]))
-      hooks.reply.code(201).header('location', `/api/${spec.path}/${userUuid}/${encodeURIComponent(key)}`)
-      await app.idempotency.complete(tx, hooks.request, hooks.reply, inserted)
-      return inserted
-    })
-    .catch((error: { code?: string }) => {
-      if (error.code === '23505') {
-        throw new Conflict(`a ${spec.name} record for this user and ${spec.key} already exists; use PATCH to change it`, [{ path: `/body/${spec.key}`, message: 'already exists' }])
-      }
-      if (error.code === '23503') throw new NotFound('user not found')
-      throw error
-    })
+  const stored = { user_uuid: userUuid, key, values, source, ...quality }
+  const insert = (db: DB) => repo.insertRecordWithEffects(db, spec, stored, dateOfKey(spec, key))
+  const created = <T>(row: T) => {
+    hooks.reply.code(201).header('location', `/api/${spec.path}/${userUuid}/${encodeURIComponent(key)}`)
+    return row
+  }
+  const row = await (hooks.request.idempotency
+    ? app.db.writer.transaction().execute(async (tx) => {
+        const inserted = created(await insert(tx))
+        await app.idempotency.complete(tx, hooks.request, hooks.reply, inserted)
+        return inserted
+      })
+    : insert(app.db.writer).then(created)
+  ).catch((error: { code?: string }) => {
+    if (error.code === '23505') {
+      throw new Conflict(`a ${spec.name} record for this user and ${spec.key} already exists; use PATCH to change it`, [{ path: `/body/${spec.key}`, message: 'already exists' }])
+    }
+    if (error.code === '23503') throw new NotFound('user not found')
+    throw error
+  })
   app.metrics.ingestRecords.inc({ resource: spec.name, source })
   if (row.quality === 'suspect') app.metrics.suspectReadings.inc({ resource: spec.name })
   await afterDataChange(app, [userUuid])
