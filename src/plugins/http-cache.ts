@@ -36,26 +36,38 @@ export default fp(
     const inflight = new Map<string, Promise<string>>() // keyed with the generation: one load per version
     const JSON_TYPE = 'application/json; charset=utf-8'
 
+    // a cached entry is "<etag>\n<body>": the ETag is hashed once, when the entry is made
+    const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64url')}"`
+    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string) => {
+      const cut = entry.indexOf('\n')
+      // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
+      if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', entry.slice(0, cut))
+      return reply.type(JSON_TYPE).send(entry.slice(cut + 1))
+    }
+
     fastify.decorate('readThrough', async function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '') {
-      const key = `r:${userUuid}:${variant}:${request.url}`
+      const key = `r2:${userUuid}:${variant}:${request.url}` // r2: entries carry their ETag
       const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
         return reply.send(await load())
       }
-      if (hit !== null) return reply.type(JSON_TYPE).send(hit)
+      if (hit !== null) return sendEntry(request, reply, hit)
       // a read after a write never joins a load that started before it: the generation is in the key
       const flight = `${generation}:${key}`
       let pending = inflight.get(flight)
       if (!pending) {
-        pending = (async () => reply.serialize(await load()) as string)()
+        pending = (async () => {
+          const body = reply.serialize(await load()) as string
+          return `${etagOf(body)}\n${body}`
+        })()
         inflight.set(flight, pending)
         pending.finally(() => inflight.delete(flight)).catch(() => {})
-        const body = await pending
-        await fastify.cache.setForUser(key, generation, body)
-        return reply.type(JSON_TYPE).send(body)
+        const entry = await pending
+        await fastify.cache.setForUser(key, generation, entry)
+        return sendEntry(request, reply, entry)
       }
-      return reply.type(JSON_TYPE).send(await pending)
+      return sendEntry(request, reply, await pending)
     })
 
     const separateReader = fastify.db.reader !== fastify.db.writer
@@ -75,7 +87,7 @@ export default fp(
       let body = payload
       const fields = (request.query as { fields?: string } | undefined)?.fields
       if (fields && request.url.startsWith('/api')) body = JSON.stringify(project(JSON.parse(payload), fields.split(',')))
-      const etag = `"${createHash('sha1').update(body).digest('base64url')}"`
+      const etag = (reply.getHeader('etag') as string | undefined) ?? etagOf(body)
       reply.header('etag', etag)
       if (!reply.getHeader('cache-control')) {
         reply.header('cache-control', request.url.startsWith('/api') ? 'private, no-cache' : 'no-cache')

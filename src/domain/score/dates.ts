@@ -77,9 +77,24 @@ export function ageInYears(birthDate: string | null | undefined, on: string): nu
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat | null>()
 
+function formatDay(ms: number, formatter: Intl.DateTimeFormat): string {
+  const parts = Object.fromEntries(formatter.formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day}`
+}
+
+/**
+ * Local days of 15-minute UTC slots, per zone. A slot is cached only when its first and last
+ * millisecond fall on the same local day; zone offsets and DST transitions fall on quarter hours, so
+ * every instant in such a slot has that day. A slot that holds a local midnight is never cached.
+ */
+const SLOT_MS = 15 * 60_000
+const MAX_SLOTS_PER_ZONE = 50_000
+const slotDays = new Map<string, Map<number, string | false>>()
+
 /**
  * The calendar day of an instant in an IANA time zone, or null when the zone is unknown to the
- * runtime. Formatters are cached per zone (they are deterministic; the cache only saves time).
+ * runtime. Formatters and quarter-hour slots are cached per zone (Intl formatting per reading
+ * dominated the score's cost for dense wearable data); the caches only save time.
  */
 export function localDayOf(ms: number, timeZone: string): string | null {
   let formatter = dayFormatters.get(timeZone)
@@ -92,8 +107,18 @@ export function localDayOf(ms: number, timeZone: string): string | null {
     dayFormatters.set(timeZone, formatter)
   }
   if (formatter === null) return null
-  const parts = Object.fromEntries(formatter.formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
-  return `${parts.year}-${parts.month}-${parts.day}`
+  if (!Number.isFinite(ms)) return formatDay(ms, formatter) // throws like an uncached call would
+  let slots = slotDays.get(timeZone)
+  if (slots === undefined) slotDays.set(timeZone, (slots = new Map()))
+  const slot = Math.floor(ms / SLOT_MS)
+  let day = slots.get(slot)
+  if (day === undefined) {
+    const first = formatDay(slot * SLOT_MS, formatter)
+    day = first === formatDay(slot * SLOT_MS + SLOT_MS - 1, formatter) ? first : false
+    if (slots.size >= MAX_SLOTS_PER_ZONE) slots.clear()
+    slots.set(slot, day)
+  }
+  return day === false ? formatDay(ms, formatter) : day
 }
 
 export function isKnownTimeZone(timeZone: unknown): timeZone is string {

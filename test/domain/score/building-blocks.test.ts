@@ -95,3 +95,41 @@ t.test('component assembly renormalizes over the contributors present', async (t
   t.equal(assembleComponent([contributor('z', 50)], { a: 1 }, 1), null, 'a contributor without weight does not count')
   t.equal(assembleComponent([null], { a: 1 }, 1), null)
 })
+
+t.test('localDayOf (cached by quarter-hour slot) equals a fresh Intl formatting, around midnights and DST changes', (t) => {
+  const fresh = (ms: number, timeZone: string) => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
+    return `${parts.year}-${parts.month}-${parts.day}`
+  }
+  // Monrovia kept -0:44:30 until 1972: its midnights fall inside a slot. Zones with DST at midnight (Havana, Santiago), half and quarter hours (Kolkata, Kathmandu,
+  // Chatham), a day skipped at the date line (Apia 2011-12-30) and ordinary ones
+  const zones = ['UTC', 'America/New_York', 'America/Havana', 'America/Santiago', 'Asia/Kolkata', 'Asia/Kathmandu', 'Pacific/Chatham', 'Pacific/Apia', 'Europe/Amsterdam', 'Australia/Lord_Howe', 'Africa/Monrovia']
+  const starts = ['2011-12-29T00:00:00Z', '2026-03-08T00:00:00Z', '2026-04-05T00:00:00Z', '2026-09-06T00:00:00Z', '2026-10-25T00:00:00Z', '2026-11-01T00:00:00Z', '1937-06-30T00:00:00Z', '1971-06-01T00:00:00Z']
+  let checked = 0
+  let mismatches = 0
+  for (const zone of zones) {
+    for (const start of starts) {
+      // every 7 minutes 13 seconds over three days: crosses every slot boundary at varying phases
+      for (let ms = Date.parse(start); ms < Date.parse(start) + 3 * 86_400_000; ms += 433_000) {
+        const probes = [ms, ms + 1]
+        if (fresh(ms, zone) !== fresh(ms + 433_000, zone)) {
+          // a local midnight lies in between: find its exact millisecond and probe right around it
+          let lo = ms
+          let hi = ms + 433_000
+          while (hi - lo > 1) {
+            const mid = Math.floor((lo + hi) / 2)
+            if (fresh(mid, zone) === fresh(ms, zone)) lo = mid
+            else hi = mid
+          }
+          probes.push(lo - 1000, lo, hi, hi + 1000)
+        }
+        for (const p of probes) {
+          checked++
+          if (localDayOf(p, zone) !== fresh(p, zone)) mismatches++
+        }
+      }
+    }
+  }
+  t.equal(mismatches, 0, `${checked} instants in ${zones.length} zones`)
+  t.end()
+})
