@@ -55,14 +55,19 @@ export interface Measured {
   db_queries_per_request?: number
   /** cache_requests_total: hits ÷ (hits + misses) during the run */
   cache_hit_ratio?: number
+  /**
+   * the server process's CPU time (process_cpu_seconds_total delta) ÷ requests, in µs: what a
+   * request costs the server itself, much steadier than req/s on a shared, noisy machine
+   */
+  server_cpu_us_per_request?: number
 }
 
 /** Sums of the counters the benchmark reads from a /metrics page. */
-async function scrape(url: string | undefined): Promise<{ queries: number; hits: number; misses: number } | null> {
+async function scrape(url: string | undefined): Promise<{ queries: number; hits: number; misses: number; cpu: number } | null> {
   if (!url) return null
   const text = await fetch(url).then((r) => r.text(), () => '')
   const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
-  return { queries: sum(/^db_query_duration_seconds_count/), hits: sum(/^cache_requests_total\{.*result="hit"/), misses: sum(/^cache_requests_total\{.*result="miss"/) }
+  return { queries: sum(/^db_query_duration_seconds_count/), hits: sum(/^cache_requests_total\{.*result="hit"/), misses: sum(/^cache_requests_total\{.*result="miss"/), cpu: sum(/^process_cpu_seconds_total /) }
 }
 
 function run(scenario: Scenario, length: { seconds: number } | { amount: number }, statuses?: Record<string, number>) {
@@ -122,6 +127,7 @@ export async function measure(scenario: Scenario): Promise<Measured> {
   if (scenario.itemsPerRequest) measured.rows_per_s = (r['2xx'] * scenario.itemsPerRequest) / r.duration
   if (before && after && requests > 0) {
     measured.db_queries_per_request = (after.queries - before.queries) / requests
+    measured.server_cpu_us_per_request = ((after.cpu - before.cpu) * 1e6) / requests
     const lookups = after.hits - before.hits + after.misses - before.misses
     if (lookups > 0) measured.cache_hit_ratio = (after.hits - before.hits) / lookups
   }
@@ -146,7 +152,8 @@ export function combine(rounds: Measured[]): Measured {
     duration_s: sum((m) => m.duration_s), requests: sum((m) => m.requests),
     rps: med((m) => m.rps)!, p50_ms: med((m) => m.p50_ms)!, p99_ms: med((m) => m.p99_ms)!, mean_ms: med((m) => m.mean_ms)!,
     errors: sum((m) => m.errors), non2xx: sum((m) => m.non2xx), socket_errors: sum((m) => m.socket_errors), unanswered: sum((m) => m.unanswered), timeouts: sum((m) => m.timeouts),
-    statuses, rows_per_s: med((m) => m.rows_per_s), db_queries_per_request: med((m) => m.db_queries_per_request), cache_hit_ratio: med((m) => m.cache_hit_ratio)
+    statuses, rows_per_s: med((m) => m.rows_per_s), db_queries_per_request: med((m) => m.db_queries_per_request), cache_hit_ratio: med((m) => m.cache_hit_ratio),
+    server_cpu_us_per_request: med((m) => m.server_cpu_us_per_request)
   }
 }
 
@@ -165,10 +172,10 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
 
 export function scenarioTable(results: Measured[]): string {
   return table(
-    ['scenario', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'db queries/req', 'cache hits'],
+    ['scenario', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'db queries/req', 'cache hits'],
     results.map((m) => [
       m.name, m.connections, fmt(m.rps, 0), m.rows_per_s === undefined ? '' : fmt(m.rows_per_s, 0), fmt(m.p50_ms, 1), fmt(m.p99_ms, 1), m.errors,
-      fmt(m.db_queries_per_request, 1), m.cache_hit_ratio === undefined ? '' : `${fmt(m.cache_hit_ratio * 100, 0)} %`
+      fmt(m.server_cpu_us_per_request, 0), fmt(m.db_queries_per_request, 1), m.cache_hit_ratio === undefined ? '' : `${fmt(m.cache_hit_ratio * 100, 0)} %`
     ])
   )
 }
