@@ -102,6 +102,19 @@ await main('bench:ingest', async () => {
       return { method: 'POST', path: '/api/bio-metrics/batch', headers: { 'content-type': 'application/json', authorization: user.auth }, body: JSON.stringify({ items }) }
     }
   })
+  // the writes enqueued score jobs: how long the worker needs to catch up is part of the story
+  const drainStarted = Date.now()
+  const queue = new pg.Client({ connectionString: url })
+  await queue.connect()
+  let pending = -1
+  while (Date.now() - drainStarted < 180_000) {
+    pending = Number((await queue.query(`SELECT count(*) AS n FROM score_jobs WHERE state = 'pending'`)).rows[0].n)
+    if (pending === 0 || process.env.BENCH_WORKER === '0') break
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  await queue.end()
+  const drainSeconds = pending === 0 ? (Date.now() - drainStarted) / 1000 : null
+  log(`score queue: ${pending === 0 ? `drained ${fmt(drainSeconds!, 1)} s after the run` : `${pending} jobs still pending`} (worker: ${process.env.BENCH_WORKER === 'inprocess' ? 'in the API process' : process.env.BENCH_WORKER === '0' ? 'none' : 'its own process'})`)
   await service.stop()
   const apiRows = api.rows_per_s ?? 0
 
@@ -111,7 +124,7 @@ await main('bench:ingest', async () => {
     [`API batch, ${BATCH} items/request`, clients, fmt(apiRows, 0), api.requests, fmt(api.p50_ms, 1), fmt(api.p99_ms, 1)]
   ])}\n`)
   console.log(`${checkTable(checks)}\n`)
-  const file = saveResult('ingest', { kind: 'ingest', at: new Date().toISOString(), environment: environment(postgres.kind), batch: BATCH, clients, direct: db, api, checks, total_s: (Date.now() - started) / 1000 })
+  const file = saveResult('ingest', { kind: 'ingest', at: new Date().toISOString(), environment: environment(postgres.kind), batch: BATCH, clients, direct: db, api, score_queue_drain_s: drainSeconds, worker: process.env.BENCH_WORKER ?? 'process', checks, total_s: (Date.now() - started) / 1000 })
   console.log(`saved ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
   enforce(checks)
 })

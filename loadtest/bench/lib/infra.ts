@@ -139,6 +139,8 @@ export interface Child {
   url: string
   /** Prometheus /metrics of the child (METRICS_PORT) */
   metricsUrl: string
+  /** the separate score worker's /metrics, when startService started one */
+  workerMetricsUrl?: string
   stop(): Promise<void>
 }
 
@@ -153,7 +155,8 @@ export function serviceEnv(databaseUrl: string, port: number, metricsPort: numbe
     AUTH_JWT_SECRET: JWT_SECRET,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     MIGRATE_ON_START: 'true',
-    WORKER_ENABLED: process.env.BENCH_WORKER === '0' ? 'false' : 'true',
+    // as deployed (docker-compose, k8s, Helm): the API runs no worker; startService starts one beside it
+    WORKER_ENABLED: process.env.BENCH_WORKER === 'inprocess' ? 'true' : 'false',
     RATE_LIMIT_MAX: '1000000',
     SHUTDOWN_DRAIN_MS: '0',
     // a closed-loop benchmark keeps the event loop ~100% busy on purpose: load shedding would turn
@@ -168,7 +171,7 @@ export function serviceEnv(databaseUrl: string, port: number, metricsPort: numbe
 }
 
 /** Start `node --import tsx <script>` and wait until `readyPath` answers 200. */
-export async function startChild(label: string, script: string, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = []): Promise<Child> {
+export async function startChild(label: string, script: string, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = [], readyUrl?: string): Promise<Child> {
   const logFile = path.join(LOG_DIR, `${label}.log`)
   const log = createWriteStream(logFile, { flags: 'a' })
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -191,7 +194,7 @@ export async function startChild(label: string, script: string, env: NodeJS.Proc
   for (;;) {
     if (exited) throw new Error(`${label} exited before it was ready; log: ${logFile}\n${tail(logFile)}`)
     if (Date.now() > deadline) throw new Error(`${label} not ready after 90 s; log: ${logFile}\n${tail(logFile)}`)
-    const ok = await fetch(url + readyPath).then((r) => r.ok, () => false)
+    const ok = await fetch(readyUrl ?? url + readyPath).then((r) => r.ok, () => false)
     if (ok) return { url, metricsUrl: `http://127.0.0.1:${env.METRICS_PORT}/metrics`, stop }
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
@@ -206,13 +209,22 @@ function tail(file: string): string {
 }
 
 /**
- * The API (src/server.ts) on `databaseUrl`. BENCH_SERVICE_NODE_ARGS adds node flags, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the service under the benchmark's load.
+ * The API (src/server.ts) on `databaseUrl`, and beside it the score worker (src/worker/index.ts) as
+ * its own process, the topology of docker-compose, the Kustomize base and the Helm chart.
+ * BENCH_WORKER=inprocess runs the worker inside the API instead (WORKER_ENABLED=true), 0 runs none.
+ * BENCH_SERVICE_NODE_ARGS adds node flags to the API, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile it under the benchmark's load.
  */
 export async function startService(databaseUrl: string, label = 'service', extra: Record<string, string> = {}): Promise<Child> {
   const env = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
-  return startChild(label, 'src/server.ts', env, '/readyz', nodeArgs)
+  const api = await startChild(label, 'src/server.ts', env, '/readyz', nodeArgs)
+  if (process.env.BENCH_WORKER === '0' || process.env.BENCH_WORKER === 'inprocess') return api
+  // the score worker in its own process (`npm run worker`), as every deployment runs it: it shares
+  // the machine's cores with the API, not the API's event loop
+  const workerEnv = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
+  const worker = await startChild(`${label}-worker`, 'src/worker/index.ts', workerEnv, '', [], `http://127.0.0.1:${workerEnv.METRICS_PORT}/metrics`)
+  return { ...api, workerMetricsUrl: `http://127.0.0.1:${workerEnv.METRICS_PORT}/metrics`, stop: async () => { await Promise.all([api.stop(), worker.stop()]) } }
 }
 
 /** The ceilings (loadtest/bench/bare-server.ts) on the same database, pool and logging settings. */
