@@ -102,13 +102,19 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
     return body
   })
 
-  for (const a of accepted) {
-    if (results[a.index]!.status !== 'unchanged') app.metrics.ingestRecords.inc({ resource: spec.name, source: a.source })
-  }
-  qualities.forEach((q, i) => {
-    if (q.quality === 'suspect' && results[accepted[i]!.index]!.status !== 'unchanged') app.metrics.suspectReadings.inc({ resource: spec.name })
+  // counted per label set, not per item: a 1000-item batch is a handful of metric updates
+  const bySource = new Map<string, number>()
+  let suspect = 0
+  accepted.forEach((a, i) => {
+    if (results[a.index]!.status === 'unchanged') return
+    bySource.set(a.source, (bySource.get(a.source) ?? 0) + 1)
+    if (qualities[i]!.quality === 'suspect') suspect++
   })
-  for (const r of rejections) app.metrics.ingestRejections.inc({ resource: spec.name, reason: r.reason })
+  for (const [source, n] of bySource) app.metrics.ingestRecords.inc({ resource: spec.name, source }, n)
+  if (suspect) app.metrics.suspectReadings.inc({ resource: spec.name }, suspect)
+  const byReason = new Map<string, number>()
+  for (const r of rejections) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1)
+  for (const [reason, n] of byReason) app.metrics.ingestRejections.inc({ resource: spec.name, reason }, n)
   if (rejections.length) request.log.warn({ resource: spec.name, rejected: rejections.length, fields: rejections.flatMap((r) => r.errors.map((e) => e.path)).slice(0, 20) }, 'batch items rejected')
   await afterDataChange(app, affected.keys())
   return outcome
