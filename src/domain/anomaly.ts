@@ -165,15 +165,16 @@ export function detectSuspectFields(
 
 /**
  * The multiset of one field's values in a moving window, kept sorted, so that median and MAD are
- * O(1) and O(log n) instead of two sorts per reading. `transform` must be non-decreasing (identity
- * or ln): the sorted raw values are then also sorted after the transform, and every median and
+ * O(1) and O(log n) instead of two sorts per reading. The transform (identity or ln) is
+ * non-decreasing, so the sorted raw values are also sorted after it, and every median and
  * deviation below is computed from exactly the same floating-point numbers as `modifiedZScore`,
  * so the results are identical, not approximations.
  */
 class SortedWindow {
   private values = new Float64Array(64)
   size = 0
-  constructor(private readonly transform: (value: number) => number) {}
+  /** `log`: medians and deviations are of ln(value) (right-skewed metrics) */
+  constructor(private readonly log: boolean) {}
 
   private lowerBound(x: number): number {
     let lo = 0
@@ -206,7 +207,7 @@ class SortedWindow {
   }
 
   private t(i: number): number {
-    return this.transform(this.values[i]!)
+    return this.log ? Math.log(this.values[i]!) : this.values[i]!
   }
 
   /** median of the raw values (the figure quoted in a reason) */
@@ -227,27 +228,33 @@ class SortedWindow {
    * the k-th smallest of their union is found by binary search on how many come from the left.
    */
   private kthDeviation(center: number, k: number): number {
+    // (no closures here: this runs twice per checked field per reading of a batch)
+    const values = this.values
+    const log = this.log
     let split = 0
     let hi = this.size
     while (split < hi) {
       const mid = (split + hi) >>> 1
-      if (this.t(mid) < center) split = mid + 1
+      if ((log ? Math.log(values[mid]!) : values[mid]!) < center) split = mid + 1
       else hi = mid
     }
     const nLeft = split
     const nRight = this.size - split
-    const left = (i: number) => center - this.t(split - 1 - i)
-    const right = (j: number) => this.t(split + j) - center
+    // left(i) = center − t(values[split − 1 − i]), right(j) = t(values[split + j]) − center
     let lo = Math.max(0, k + 1 - nRight)
     let top = Math.min(k + 1, nLeft)
     while (lo < top) {
       const i = (lo + top) >>> 1
       const j = k + 1 - i
-      if (j > 0 && right(j - 1) > left(i)) lo = i + 1
+      const left = center - (log ? Math.log(values[split - 1 - i]!) : values[split - 1 - i]!)
+      const right = (log ? Math.log(values[split + j - 1]!) : values[split + j - 1]!) - center
+      if (j > 0 && right > left) lo = i + 1
       else top = i
     }
     const j = k + 1 - lo
-    return Math.max(lo > 0 ? left(lo - 1) : -Infinity, j > 0 ? right(j - 1) : -Infinity)
+    const left = lo > 0 ? center - (log ? Math.log(values[split - lo]!) : values[split - lo]!) : -Infinity
+    const right = j > 0 ? (log ? Math.log(values[split + j - 1]!) : values[split + j - 1]!) - center : -Infinity
+    return Math.max(left, right)
   }
 
   /** median absolute deviation from `center` (of the transformed values) */
@@ -285,7 +292,7 @@ export function detectSuspectInWindows(
       return x === null || (rule.logScale === true && x <= 0) ? null : x
     }
     const column = series.map((entry) => usable(entry[rule.field]))
-    const window = new SortedWindow(rule.logScale === true ? Math.log : (value: number) => value)
+    const window = new SortedWindow(rule.logScale === true)
     const add = (k: number) => {
       const v = column[k]
       if (v !== null && v !== undefined) window.add(v)
