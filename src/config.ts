@@ -60,7 +60,7 @@ export const ConfigSchema = Type.Object({
   PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ default: 0.98, minimum: 0, maximum: 1, description: '503 past this event-loop utilization (0: off)' }),
   PRESSURE_MAX_HEAP_BYTES: Int(0, 0, 1e12, '503 past this heap size (0: off)'),
   PRESSURE_SHED_EVENT_LOOP_DELAY_MS: Int(200, 0, 60_000, 'shed non-critical routes past this event-loop delay (0: off)'),
-  PRESSURE_MAX_IN_FLIGHT: Int(48, 0, 100_000, '503 at once past this many requests in flight in one process (0: off)')
+  PRESSURE_MAX_IN_FLIGHT: Int(10, 0, 100_000, '503 at once past this many requests in flight in one process (0: off); default: one per database connection (DB_POOL_MAX default)')
 })
 
 export type Config = Static<typeof ConfigSchema>

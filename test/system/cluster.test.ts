@@ -1,7 +1,7 @@
 /**
  * Three API processes behind nginx (the repo's k8s/nginx/nginx.conf, upstream.conf generated like
- * docker-compose's: `max_fails=3 fail_timeout=10s`), one shared fresh database, the score worker
- * in one process only:
+ * docker-compose's upstream.compose.conf: `max_fails=0`), one shared fresh database, the score
+ * worker in one process only:
  *
  * 1. kill -9 under write load: one process is killed mid-run and started again on the same port;
  *    clients retry (same Idempotency-Key, backoff, bounded). Every write answered 2xx is in the
@@ -9,10 +9,13 @@
  * 2. rolling restart with SIGTERM under write + read load: each process in turn drains
  *    (SHUTDOWN_DRAIN_MS), exits 0 and comes back before the next. Zero failed writes after the
  *    clients' own retries, zero failed reads (nginx retries GETs); raw failures are reported.
- * 3. overload at twice the measured capacity (open loop, 10 s), once through a second nginx with
- *    `max_fails=0` (what the API processes do on their own) and once through the deployed upstream
- *    settings: the excess is answered 503 + Retry-After quickly, admitted requests keep a bounded
- *    p99, goodput stays at least half the capacity, every process stays under the RSS limit and alive.
+ * 3. overload: wearable syncs (batch POSTs of 200 readings, dear for the service and cheap for the
+ *    generator) at twice the capacity measured with a closed loop, open loop for OVERLOAD_MS, once
+ *    through a second nginx and once through the one the other scenarios use. Asserted
+ *    unconditionally: the generator really offered the rate; the API processes shed the excess
+ *    themselves (503 + Retry-After, problem+json) quickly; admitted requests keep a p99 within a
+ *    small multiple of the capacity run's; goodput stays at least half the capacity; only 2xx and
+ *    503 answers; every process stays under the RSS limit and alive.
  *
  * Figures are printed (t.comment) and written to $TMPDIR/ht-cluster-<scenario>.json.
  * Skipped with a message when nginx is not installed.
@@ -23,9 +26,10 @@ import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { ConfigSchema } from '../../src/config.js'
 import { adminAuth, auth, createTestDatabase } from '../helper.js'
 import { alive, apiEnv, nginxAvailable, percentile, request, restartApi, rssMiB, startApi, startNginx, stopApi, waitReady, type Api, type Nginx } from './harness.js'
-import { closedLoop, openLoop, readLoad, writeLoad, type Write, type WriteRun } from './load.js'
+import { batchSync, closedLoop, openLoop, readLoad, writeLoad, type Sample, type Write, type WriteRun } from './load.js'
 
 // three processes, nginx and the load generator share 2 cores: this file needs minutes, not seconds
 t.setTimeout(330_000)
@@ -33,10 +37,46 @@ t.setTimeout(330_000)
 /** resident memory a process may reach under overload (PRESSURE_MAX_HEAP_BYTES keeps the heap far below) */
 const RSS_LIMIT_MIB = 512
 const HEAP_LIMIT_BYTES = 256 * 1024 * 1024
-/** the shed answer must be cheap: p99 of the 503s */
-const SHED_P99_BOUND_MS = 1000
-/** admitted requests under 2x overload */
-const ADMITTED_P99_BOUND_MS = 3000
+/**
+ * requests one process works on at once (PRESSURE_MAX_IN_FLIGHT): the service default, one per
+ * database connection (DB_POOL_MAX=10). Past ~8 batch writes in flight per process the cluster's
+ * throughput no longer grows while latency does (closed loop, cap off: 24 clients 108 batches/s
+ * p99 0.45 s, 48: 104/s 0.66 s, 96: 104/s 1.1 s): what is admitted beyond that only waits. The
+ * earlier default (48) admitted seconds of batch work per process, and the excess was shed late by
+ * the event-loop checks instead (503 p99 up to 4.3 s, admitted p99 3.9–6.8 s; docs/resilience.md).
+ */
+const MAX_IN_FLIGHT = (ConfigSchema.properties.PRESSURE_MAX_IN_FLIGHT as unknown as { default: number }).default
+/** readings per overload request: a wearable's ~3 h of minute readings in one batch POST */
+const BATCH_ITEMS = 200
+/** the closed loop that measures capacity: as many clients as the three processes admit at once */
+const CAPACITY_CLIENTS = 3 * MAX_IN_FLIGHT
+const CAPACITY_MS = 4000
+/**
+ * the shed answer must be quick: p99 of the 503s. Measured 90–330 ms with other test suites running
+ * on the box, up to 1.3 s with six busy-loop processes competing for the 2 cores (a shed request
+ * still waits for its process's event loop); unprotected, the same overload makes requests wait 5–9 s.
+ */
+const SHED_P99_BOUND_MS = 1500
+/**
+ * admitted requests under 2x overload: p99 at most ADMITTED_P99_FACTOR x the capacity runs' p99
+ * (the higher of before and after), and never above ADMITTED_P99_BOUND_MS. The capacity run keeps the
+ * cluster exactly full (CAPACITY_CLIENTS = the in-flight caps), which is where the caps hold it under
+ * overload, so admitted requests should see about the same latency (measured: 0.9–1.7x); the factor
+ * absorbs the drift of a shared machine. Unprotected (cap and event-loop checks off) the same
+ * overload is absorbed by queueing: admitted p99 5.3 s and 9.2 s, 7–18x the capacity run's.
+ */
+const ADMITTED_P99_FACTOR = 3
+const ADMITTED_P99_BOUND_MS = 4000
+/** at 2x the measured capacity at least this share of the requests must have been shed: a real excess */
+const MIN_SHED_SHARE = 0.1
+/** the generator must have sent at least this share of rate x duration */
+const OFFERED_MIN_SHARE = 0.95
+/**
+ * how late the generator may send against its schedule (p99; measured 30–230 ms). This shared box
+ * stalls a process for 100–500 ms now and then; a generator that cannot keep up falls further behind
+ * all run long.
+ */
+const SEND_LAG_P99_BOUND_MS = 1000
 const OVERLOAD_MS = 8_000
 const DRAIN_MS = 1500
 
@@ -246,22 +286,27 @@ t.test('three API processes behind nginx', async (t) => {
     // a second nginx in front of the same processes with max_fails=0: it never takes a process out
     // of rotation, so what the clients see there is the API's own shedding
     const direct = await startNginx(t, apis.map((a) => a.port), 'max_fails=0')
-    const sender = (base: string) => {
-      const byUser = users.map((u) => ({ url: `${base}/api/bio-metrics/${u}?limit=50`, headers: auth(u) }))
-      let i = 0
-      return () => {
-        const target = byUser[i++ % byUser.length]!
-        return request(target.url, { headers: target.headers, timeoutMs: 15_000 })
-      }
-    }
-    // capacity: after a warm-up (JIT, cache), a closed loop that keeps every process busy
-    await closedLoop(sender(direct.base), 32, 2000)
-    const capacity = await closedLoop(sender(direct.base), 64, 4000)
-    const rate = Math.max(50, Math.round(capacity.rps * 2))
-    t.comment(`capacity ${Math.round(capacity.rps)} req/s (p99 ${capacity.p99} ms, ${JSON.stringify(capacity.statuses)}); offering ${rate} req/s`)
+    // the request mix: wearable syncs, one batch POST of BATCH_ITEMS readings each (load.ts
+    // batchSync) — dear for the service, cheap for the generator, so the generator can offer 2x
+    const sync = batchSync(users, BATCH_ITEMS)
+    type Capacity = Awaited<ReturnType<typeof closedLoop>>
+    /**
+     * Capacity: a closed loop on the same mix with as many clients as the cluster admits at once
+     * (in-flight cap x processes): the throughput and latency of a cluster that is full but not
+     * over-full. Measured right before and right after each overload: this box is shared and its
+     * speed drifts within a minute, so each run is judged against the capacity around it.
+     */
+    const measureCapacity = (via: Nginx) => closedLoop(sync(via.base), CAPACITY_CLIENTS, CAPACITY_MS)
+    // warm-up at full concurrency (JIT, pools, keep-alive connections), then the planner statistics
+    // a live database has: with 2 s at half concurrency and no ANALYZE the first capacity run came
+    // out 20-50 % below the later ones, and the first overload offered too little
+    await closedLoop(sync(direct.base), CAPACITY_CLIENTS, 3000)
+    await db.query('ANALYZE')
 
-    async function overload(name: string, via: Nginx, upstream: string) {
+    async function overload(name: string, via: Nginx, upstream: string, before: Capacity): Promise<Capacity> {
       for (const a of apis) await waitReady(a, 30_000)
+      const rate = Math.round(before.rps * 2)
+      t.comment(`${name}: capacity ${Math.round(before.rps)} batches/s (p50 ${before.p50} ms, p99 ${before.p99} ms, ${JSON.stringify(before.statuses)}); offering ${rate} batches/s for ${OVERLOAD_MS / 1000} s`)
       const mark = { errors: via.errors().length, access: via.accessLog().length, logs: apis.map((a) => a.log().length) }
       const rss: Record<string, number> = Object.fromEntries(apis.map((a) => [a.name, rssMiB(a.service.child.pid) ?? 0]))
       const sampler = setInterval(() => {
@@ -269,69 +314,91 @@ t.test('three API processes behind nginx', async (t) => {
       }, 250)
       let open
       try {
-        open = await openLoop(sender(via.base), rate, OVERLOAD_MS, 4000)
+        open = await openLoop(sync(via.base), rate, OVERLOAD_MS, 4000)
       } finally {
         clearInterval(sampler)
       }
+      const logs = { nginx_events: nginxEvents(via.errors().slice(mark.errors)), upstream_statuses: upstreamStatuses(via.accessLog().slice(mark.access)), api_events: apiEvents(apis, mark.logs) }
+      const after = await measureCapacity(via)
       const { samples, notSent, sent } = open
       const admitted = samples.filter((s) => s.status >= 200 && s.status < 300)
       const shed = samples.filter((s) => s.status === 503)
       const statuses: Record<string, number> = {}
       for (const s of samples) statuses[s.status || 'network'] = (statuses[s.status || 'network'] ?? 0) + 1
+      const seconds = OVERLOAD_MS / 1000
+      const capacityLow = Math.min(before.rps, after.rps)
+      const bySecond = (xs: Sample[], f: (xs: Sample[]) => number) => Array.from({ length: seconds }, (_, i) => f(xs.filter((x) => x.at >= i * 1000 && x.at < (i + 1) * 1000)))
+      const admittedBound = Math.round(Math.min(ADMITTED_P99_FACTOR * Math.max(before.p99, after.p99), ADMITTED_P99_BOUND_MS))
       const figures = {
-        scenario: `open loop at 2x the closed-loop capacity for ${OVERLOAD_MS / 1000} s through nginx, upstream ${upstream}`,
-        capacity_rps: Math.round(capacity.rps),
-        capacity_p99_ms: capacity.p99,
+        scenario: `open loop at 2x the closed-loop capacity for ${seconds} s through nginx, upstream ${upstream}; each request a batch POST of ${BATCH_ITEMS} bio-metric readings`,
+        max_in_flight_per_process: MAX_IN_FLIGHT,
+        capacity_clients: CAPACITY_CLIENTS,
+        capacity_before: { rps: Math.round(before.rps), p50_ms: before.p50, p99_ms: before.p99, statuses: before.statuses },
+        capacity_after: { rps: Math.round(after.rps), p50_ms: after.p50, p99_ms: after.p99, statuses: after.statuses },
         offered_rps: rate,
         sent,
         not_sent_generator_saturated: notSent,
+        generator_send_lag_p99_ms: open.sendLagP99Ms,
+        generator_send_lag_max_ms: open.sendLagMaxMs,
+        generator_event_loop_utilization: open.generatorElu,
+        generator_cpu_ms_per_request: open.generatorCpuMsPerRequest,
         statuses,
         admitted: admitted.length,
-        goodput_rps: Math.round(admitted.length / (OVERLOAD_MS / 1000)),
+        goodput_rps: Math.round(admitted.length / seconds),
+        goodput_readings_per_s: Math.round((admitted.length * BATCH_ITEMS) / seconds),
         admitted_p50_ms: percentile(admitted.map((s) => s.ms), 50),
         admitted_p99_ms: percentile(admitted.map((s) => s.ms), 99),
+        admitted_p99_bound_ms: admittedBound,
+        // per second of the run (by send time): a queue that grows would show here
+        admitted_p99_ms_by_second: bySecond(admitted, (xs) => percentile(xs.map((x) => x.ms), 99)),
+        shed_by_second: bySecond(shed, (xs) => xs.length),
         shed_503: shed.length,
+        shed_share: Math.round((shed.length / Math.max(1, sent)) * 100) / 100,
         shed_by_api: shed.filter((s) => s.source === 'api').length,
         shed_by_nginx_no_live_upstream: shed.filter((s) => s.source === 'nginx').length,
         shed_p50_ms: percentile(shed.map((s) => s.ms), 50),
         shed_p99_ms: percentile(shed.map((s) => s.ms), 99),
         shed_without_retry_after: shed.filter((s) => !s.retryAfter).length,
+        shed_not_problem_json: shed.filter((s) => !s.problemJson).length,
         max_rss_mib: rss,
         rss_limit_mib: RSS_LIMIT_MIB,
-        nginx_events: nginxEvents(via.errors().slice(mark.errors)),
-        upstream_statuses: upstreamStatuses(via.accessLog().slice(mark.access)),
-        api_events: apiEvents(apis, mark.logs),
+        ...logs,
         load_average: os.loadavg().map((l) => Number(l.toFixed(1)))
       }
       t.comment(`figures: ${report(name, figures)}`)
+
+      // the generator really offered the rate: otherwise what follows measures the generator
+      t.ok(before.rps >= 5, `${name}: a capacity was measured: ${Math.round(before.rps)} batches/s of ${BATCH_ITEMS} readings`)
+      t.equal(notSent, 0, `${name}: the generator sent every request that was due (none held back by its own in-flight cap)`)
+      t.ok(sent >= OFFERED_MIN_SHARE * rate * seconds, `${name}: the generator offered the rate: ${sent} sent >= ${OFFERED_MIN_SHARE} x ${rate}/s x ${seconds} s`)
+      t.ok(open.sendLagP99Ms <= SEND_LAG_P99_BOUND_MS, `${name}: the generator kept its schedule: send lag p99 ${open.sendLagP99Ms} ms <= ${SEND_LAG_P99_BOUND_MS}`)
+
+      // every answer is a 2xx or the API's shed 503: no connection failed, no 500, no other error
       t.equal(statuses.network ?? 0, 0, `${name}: no connection failed outright`)
       t.equal(statuses['500'] ?? 0, 0, `${name}: no 500`)
+      t.same(Object.fromEntries(Object.entries(statuses).filter(([k]) => !/^2\d\d$|^503$/.test(k))), {}, `${name}: nothing but 2xx and 503`)
+
+      // a real excess, shed by the API processes themselves, quickly, in the documented shape
+      t.ok(figures.shed_by_api >= MIN_SHED_SHARE * sent, `${name}: the API processes shed the excess themselves: ${figures.shed_by_api} x 503 of ${sent} (>= ${MIN_SHED_SHARE * 100} %)`)
+      t.equal(figures.shed_by_api, shed.length, `${name}: every 503 came from an API process (nginx never ran out of processes)`)
       t.equal(figures.shed_without_retry_after, 0, `${name}: every 503 carries Retry-After`)
+      t.equal(figures.shed_not_problem_json, 0, `${name}: every 503 is application/problem+json`)
+      t.ok(figures.shed_p99_ms <= SHED_P99_BOUND_MS, `${name}: 503s are quick: p99 ${figures.shed_p99_ms} ms <= ${SHED_P99_BOUND_MS}`)
+
+      // what was admitted is served in bounded time, and the cluster keeps serving
+      t.ok(figures.admitted_p99_ms <= admittedBound, `${name}: admitted requests keep a bounded p99: ${figures.admitted_p99_ms} ms <= ${admittedBound} ms (${ADMITTED_P99_FACTOR} x the capacity runs' p99, at most ${ADMITTED_P99_BOUND_MS})`)
+      // goodput must not collapse: at twice the capacity the cluster still serves at least half of it
+      t.ok(figures.goodput_rps >= capacityLow / 2, `${name}: goodput ${figures.goodput_rps} batches/s >= half the capacity (${Math.round(capacityLow / 2)}, the lower of before and after)`)
       for (const a of apis) t.ok(rss[a.name]! < RSS_LIMIT_MIB, `${name}: ${a.name} max RSS ${rss[a.name]} MiB < ${RSS_LIMIT_MIB}`)
       t.ok(apis.every(alive), `${name}: no process died`)
-      // goodput must not collapse: at twice the capacity the cluster still serves at least half of it
-      t.ok(figures.goodput_rps >= capacity.rps / 2, `${name}: goodput ${figures.goodput_rps} req/s >= half the capacity (${Math.round(capacity.rps / 2)})`)
-      return figures
+      return after
     }
 
-    const api = await overload('overload-api', direct, 'max_fails=0 (the API processes\' own shedding)')
-    // the closed-loop capacity can underestimate what the cluster absorbs: shedding is only owed
-    // when there was an excess (goodput clearly below what was offered)
-    const excess = api.goodput_rps < 0.9 * (api.sent / (OVERLOAD_MS / 1000))
-    t.ok(api.shed_p99_ms <= SHED_P99_BOUND_MS, `503s are quick: p99 ${api.shed_p99_ms} ms <= ${SHED_P99_BOUND_MS}`)
-    if (excess) {
-      t.ok(api.shed_by_api > 0, `the API processes shed the excess themselves: ${api.shed_by_api} x 503`)
-      t.ok(api.admitted_p99_ms <= ADMITTED_P99_BOUND_MS, `admitted requests keep a bounded p99: ${api.admitted_p99_ms} ms <= ${ADMITTED_P99_BOUND_MS}`)
-    } else {
-      // on 2 shared cores the load generator saturates before the three processes do: its own
-      // queue then dominates the latency it reports, which says nothing about the service
-      t.comment(`no overload reached: the cluster served ${api.goodput_rps} req/s of the ${Math.round(api.sent / (OVERLOAD_MS / 1000))} offered (admitted p99 ${api.admitted_p99_ms} ms includes the generator's own queue)`)
-    }
-
-    // the deployed setting (docker-compose's upstream.compose.conf): a process that answers 503
-    // 503s never take a process out of rotation (max_fails=0)
-    const deployed = await overload('overload-nginx', nginx, 'max_fails=0 (as docker-compose)')
-    t.ok(deployed.shed_by_nginx_no_live_upstream <= deployed.sent / 10, `nginx does not take every process out of rotation because of their shed 503s (${deployed.shed_by_nginx_no_live_upstream} of ${deployed.sent} answered "no live upstreams")`)
+    const first = await measureCapacity(direct)
+    const between = await overload('overload-api', direct, 'max_fails=0 (the API processes\' own shedding)', first)
+    // the deployed setting: docker-compose's upstream.compose.conf (max_fails=0), through the nginx
+    // every other scenario uses
+    await overload('overload-nginx', nginx, 'max_fails=0 (as docker-compose)', between)
 
     for (const a of apis) await waitReady(a, 30_000)
     t.pass('every process is ready again after the overload')

@@ -1,11 +1,12 @@
 /**
  * Load for the cluster test: write clients that retry like a well-behaved mobile app (same
- * Idempotency-Key, backoff, bounded), a read loop, and an open-loop generator for overload.
- * Each function returns figures that can be quoted; every loop is bounded in count and time.
+ * Idempotency-Key, backoff, bounded), a read loop, the overload request mix (batch syncs), and
+ * closed- and open-loop generators; the open loop also reports whether the generator kept its
+ * schedule. Each function returns figures that can be quoted; every loop is bounded in count and time.
  */
 import { randomUUID } from 'node:crypto'
 import { auth } from '../helper.js'
-import { percentile, request, type Answer } from './harness.js'
+import { loadRequest, percentile, request, type Answer } from './harness.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -176,12 +177,60 @@ export async function readLoad(base: string, users: string[], clients: number, u
   return figures
 }
 
+/** batches of one user lie this far apart: more than the 28-day anomaly baseline plus the batch's span */
+const SYNC_SLOT_MS = 30 * 86_400_000
+/** slots from here on (far from the recent days the write loads use), for at most SYNC_SLOTS slots per user */
+const SYNC_EPOCH = Date.UTC(1990, 0, 1)
+const SYNC_SLOTS = 360
+
+/**
+ * The overload request: a wearable syncing after about three hours offline — one batch POST
+ * (`/api/bio-metrics/batch`, with an Idempotency-Key, as the mobile app sends it) of `items`
+ * readings one minute apart (heart rate and HRV) of one user, users in turn.
+ *
+ * Expensive for the service, cheap for the generator: the API parses ~20 KB of JSON, validates
+ * every item against the schema and the domain rules, loads the user's 28-day baseline and judges
+ * every reading, and upserts the items, the outbox job, the data version and the idempotency
+ * record in one transaction; the generator builds a string and makes one request (`loadRequest`).
+ *
+ * `recorded` is unique across every sender made from one `batchSync` (the counter is shared). A
+ * user's batches lie 30 days apart, so each batch's baseline window holds only its own readings and
+ * the cost of a request does not grow as the run adds rows (a real backlog would make later
+ * batches dearer and skew "2x the capacity"). After SYNC_SLOTS rounds the slots are reused,
+ * shifted by the batch's span, so keys still never collide.
+ */
+export function batchSync(users: string[], items: number): (base: string) => () => Promise<Answer> {
+  const headers = new Map(users.map((u) => [u, auth(u)]))
+  const run = randomUUID().slice(0, 8)
+  let n = 0
+  return (base) => () => {
+    const i = n++
+    const user = users[i % users.length]!
+    const round = Math.floor(i / users.length)
+    const start = SYNC_EPOCH + (round % SYNC_SLOTS) * SYNC_SLOT_MS + Math.floor(round / SYNC_SLOTS) * (items + 1) * 60_000
+    const parts = new Array<string>(items)
+    for (let k = 0; k < items; k++) {
+      parts[k] = `{"user_uuid":"${user}","recorded":"${new Date(start + k * 60_000).toISOString()}","heart_rate_bpm":${55 + ((i + k * 7) % 40)},"hrv_rmssd_ms":${20 + (k % 50)},"source":"wearable-sync"}`
+    }
+    return loadRequest(`${base}/api/bio-metrics/batch`, {
+      method: 'POST',
+      headers: { ...headers.get(user)!, 'idempotency-key': `sync-${run}-${i}` },
+      body: `{"items":[${parts.join(',')}]}`,
+      timeoutMs: 15_000
+    })
+  }
+}
+
 export interface Sample {
   status: number
   ms: number
   /** who answered a 503: the API (its problem type) or nginx (no process available) */
   source: 'api' | 'nginx' | ''
   retryAfter: boolean
+  /** Content-Type application/problem+json */
+  problemJson: boolean
+  /** when it was sent, ms after the open loop started */
+  at: number
 }
 
 /** Closed loop: `concurrency` clients back to back for `durationMs`; returns 2xx per second. */
@@ -203,26 +252,52 @@ export async function closedLoop(send: () => Promise<Answer>, concurrency: numbe
   return { rps: ok / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses }
 }
 
-/** Open loop: `rate` requests per second for `durationMs`, whatever the answers; in flight capped. */
-export async function openLoop(send: () => Promise<Answer>, rate: number, durationMs: number, maxInFlight: number): Promise<{ samples: Sample[]; notSent: number; sent: number }> {
+export interface OpenLoopRun {
+  samples: Sample[]
+  /** requests that were due but not sent because the generator's own in-flight cap was reached */
+  notSent: number
+  sent: number
+  /** wall time from the first request to the last one due, ms */
+  durationMs: number
+  /** how late the generator sent requests against their schedule (request k is due at k / rate), ms */
+  sendLagP99Ms: number
+  sendLagMaxMs: number
+  /** the generator's own event-loop utilization (0..1) while sending: near 1 it is busy or starved of CPU */
+  generatorElu: number
+  /** the generator's CPU time (user + system) per request sent, ms */
+  generatorCpuMsPerRequest: number
+}
+
+/**
+ * Open loop: `rate` requests per second for `durationMs`, whatever the answers (in flight capped
+ * at `maxInFlight`; past it a due request is counted as not sent). Also reports whether the
+ * generator kept its schedule, so a saturated generator can be told from a slow service.
+ */
+export async function openLoop(send: () => Promise<Answer>, rate: number, durationMs: number, maxInFlight: number): Promise<OpenLoopRun> {
   const samples: Sample[] = []
   const pending = new Set<Promise<void>>()
+  const lags: number[] = []
   let notSent = 0
   let sent = 0
+  const elu = performance.eventLoopUtilization()
+  const cpu = process.cpuUsage()
   const started = performance.now()
   const tickMs = 10
   for (let tick = 0; tick < Math.ceil(durationMs / tickMs) + 1; tick++) {
-    const due = Math.floor((rate * (performance.now() - started)) / 1000)
+    const elapsed = Math.min(performance.now() - started, durationMs)
+    const due = Math.floor((rate * elapsed) / 1000)
     while (sent + notSent < due) {
       if (pending.size >= maxInFlight) {
         notSent++
         continue
       }
+      lags.push(performance.now() - started - ((sent + notSent) * 1000) / rate)
       sent++
+      const at = Math.round(performance.now() - started)
       const p = send().then((a) => {
         let source: Sample['source'] = ''
         if (a.status === 503) source = /service-unavailable/.test(a.text) ? 'api' : /no API instance/.test(a.text) ? 'nginx' : ''
-        samples.push({ status: a.status, ms: a.ms, source, retryAfter: Number(a.headers.get('retry-after')) > 0 })
+        samples.push({ status: a.status, ms: a.ms, source, retryAfter: Number(a.headers.get('retry-after')) > 0, problemJson: /^application\/problem\+json/.test(a.headers.get('content-type') ?? ''), at })
       })
       pending.add(p)
       void p.finally(() => pending.delete(p))
@@ -230,7 +305,19 @@ export async function openLoop(send: () => Promise<Answer>, rate: number, durati
     if (performance.now() - started >= durationMs) break
     await sleep(tickMs)
   }
+  const sendingMs = performance.now() - started
+  const generatorElu = performance.eventLoopUtilization(elu).utilization
   // bounded: every request has its own deadline
   await Promise.all(pending)
-  return { samples, notSent, sent }
+  const used = process.cpuUsage(cpu)
+  return {
+    samples,
+    notSent,
+    sent,
+    durationMs: Math.round(sendingMs),
+    sendLagP99Ms: percentile(lags, 99),
+    sendLagMaxMs: percentile(lags, 100),
+    generatorElu: Math.round(generatorElu * 100) / 100,
+    generatorCpuMsPerRequest: sent ? Math.round(((used.user + used.system) / 1000 / sent) * 100) / 100 : 0
+  }
 }
