@@ -1,6 +1,6 @@
 /** The append-only audit log (no health values: actor, action, target user, route, status). */
-import { sql, type Kysely } from 'kysely'
-import { fromJsonRows, type DB } from './database.js'
+import type { Kysely } from 'kysely'
+import { insertJsonRows, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 
 export interface AuditEntry {
@@ -21,7 +21,7 @@ const any = (db: DB) => db as unknown as Kysely<any>
 
 export async function appendAudit(db: DB, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return
-  await sql`INSERT INTO audit_log (${sql.join(AUDIT_COLUMNS.map((c) => sql.ref(c)))}) ${fromJsonRows('audit_log', AUDIT_COLUMNS, entries as unknown as Array<Record<string, unknown>>)}`.execute(db)
+  await insertJsonRows('audit_log', AUDIT_COLUMNS, entries).execute(db)
 }
 
 export async function listAudit(db: DB, query: { user_uuid?: string; from?: string; to?: string; limit: number; cursor?: string }) {

@@ -38,12 +38,13 @@ export type NewUserRow = Insertable<UsersTable>
 export type UserUpdate = Updateable<UsersTable>
 
 /**
- * The rows of a multi-row INSERT as ONE json parameter, typed by PostgreSQL from the table's own
- * row type: `INSERT INTO t (cols) ${fromJsonRows('t', cols, rows)}`. One small statement whatever
- * the row count (a VALUES list of n rows × c columns is n·c parameters to build, send and parse).
+ * A multi-row INSERT whose rows travel as ONE json parameter, typed by PostgreSQL from the table's
+ * own row type: `INSERT INTO t (cols) SELECT cols FROM json_populate_recordset(NULL::t, $1)`. One
+ * small statement whatever the row count (a VALUES list of n rows × c columns is n·c parameters to
+ * build, send and parse); append `ON CONFLICT …` / `RETURNING …` as needed.
  * Values must be JSON: dates as ISO strings, arrays and objects for array and jsonb columns.
  */
-export function fromJsonRows(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>) {
+export function insertJsonRows(table: string, columns: readonly string[], rows: ReadonlyArray<object>) {
   const cols = sql.join(columns.map((c) => sql.ref(c)))
-  return sql`SELECT ${cols} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)`
+  return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)`
 }

@@ -4,9 +4,8 @@
  * IS DISTINCT FROM` statement, so a re-sent batch changes nothing and reports `unchanged`.
  */
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
-import { enqueueScoreJobsQuery } from './score-jobs.js'
-import { touchUsersDataQuery } from './users.js'
-import { fromJsonRows, type DB } from './database.js'
+import { withDataChange } from './data-change.js'
+import { insertJsonRows, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -117,9 +116,7 @@ export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string,
 export async function insertRecordWithEffects(db: DB, spec: ResourceSpec, row: StoredValues, affectedFrom: string): Promise<HealthRow> {
   const values: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: keyValue(spec, row.key), source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
   for (const c of spec.columns) values[c] = param(c, row.values[c] ?? null)
-  return (await any(db)
-    .with('touched', (qc) => touchUsersDataQuery(qc, [row.user_uuid]))
-    .with('queued', (qc) => enqueueScoreJobsQuery(qc, new Map([[row.user_uuid, affectedFrom]])))
+  return (await withDataChange(any(db), new Map([[row.user_uuid, affectedFrom]]))
     .insertInto(spec.name)
     .values(values)
     .returningAll()
@@ -140,19 +137,17 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   if (rows.length === 0) return []
   const dataColumns = ['source', ...spec.columns]
   const allColumns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
-  // the whole batch is one json parameter (fromJsonRows), not a 10 000-parameter VALUES list
+  // the whole batch is one json parameter (insertJsonRows), not a 10 000-parameter VALUES list
   const records = rows.map((row) => {
     const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
     for (const c of spec.columns) record[c] = row.values[c] ?? null
     return record
   })
-  const table = sql.table(spec.name)
-  const cols = sql.join(allColumns.map((c) => sql.ref(c)))
   const updates = sql.join([...dataColumns, 'quality', 'quality_reasons'].map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))
   const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
   const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
   const result = await sql<{ user_uuid: string; key: string | Date; inserted: boolean }>`
-    INSERT INTO ${table} (${cols}) ${fromJsonRows(spec.name, allColumns, records)}
+    ${insertJsonRows(spec.name, allColumns, records)}
     ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
     WHERE (${mine}) IS DISTINCT FROM (${theirs})
     RETURNING user_uuid, ${sql.ref(spec.key)} AS key, (xmax = 0) AS inserted`.execute(db)

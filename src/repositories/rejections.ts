@@ -1,6 +1,6 @@
 /** The ingest-rejection log: every rejected health input, retained 30 days, readable by admins. */
-import { sql, type Kysely } from 'kysely'
-import { fromJsonRows, type DB } from './database.js'
+import type { Kysely } from 'kysely'
+import { insertJsonRows, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 
 export const REJECTION_RETENTION_DAYS = 30
@@ -17,8 +17,7 @@ const any = (db: DB) => db as unknown as Kysely<any>
 
 export async function insertRejections(db: DB, rows: Rejection[]): Promise<void> {
   if (rows.length === 0) return
-  const columns = ['user_uuid', 'resource', 'reason', 'errors', 'source'] as const
-  await sql`INSERT INTO ingest_rejections (${sql.join(columns.map((c) => sql.ref(c)))}) ${fromJsonRows('ingest_rejections', columns, rows as unknown as Array<Record<string, unknown>>)}`.execute(db)
+  await insertJsonRows('ingest_rejections', ['user_uuid', 'resource', 'reason', 'errors', 'source'], rows).execute(db)
 }
 
 export async function listRejections(db: DB, query: { user_uuid?: string; from?: string; to?: string; limit: number; cursor?: string }) {

@@ -4,7 +4,7 @@
  * FOR UPDATE SKIP LOCKED and a lease, so two workers never compute the same user at once, and a
  * job finished while a newer write arrived is kept (its version moved on).
  */
-import { sql, type Kysely, type QueryCreator } from 'kysely'
+import { sql, type QueryCreator } from 'kysely'
 import type { DB } from './database.js'
 
 export interface ScoreJob {
@@ -15,9 +15,7 @@ export interface ScoreJob {
   enqueued_at: Date
 }
 
-const any = (db: DB) => db as unknown as Kysely<any>
-
-/** The upsert of outbox rows, as a query (run alone, or as a CTE of the data write itself). */
+/** The upsert of outbox rows, as a query for a CTE (repositories/data-change.ts). */
 export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<string, string>) {
   const rows = [...affected.entries()].map(([user_uuid, from_date]) => ({ user_uuid, from_date }))
   return db
@@ -33,11 +31,6 @@ export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<strin
         run_after: sql`now()`
       })
     )
-}
-
-export async function enqueueScoreJobs(db: DB, affected: Map<string, string>): Promise<void> {
-  if (affected.size === 0) return
-  await enqueueScoreJobsQuery(any(db), affected).execute()
 }
 
 export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number): Promise<ScoreJob[]> {

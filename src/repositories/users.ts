@@ -20,8 +20,7 @@ export async function updateUser(db: DB, userUuid: string, update: UserUpdate): 
     .executeTakeFirst()
 }
 
-/** Bump the users' data version: called in the same transaction as every write of their data. */
-/** The data-version bump, as a query (run alone, or as a CTE of the data write itself). */
+/** The data-version bump, as a query (run alone, or as a CTE of a data write: data-change.ts). */
 export function touchUsersDataQuery(db: QueryCreator<Database>, userUuids: string[]) {
   return db
     .updateTable('users')

@@ -5,16 +5,12 @@
  * invalidated on every instance.
  */
 import type { FastifyInstance } from 'fastify'
-import type { DB } from '../../repositories/database.js'
-import { touchUsersData } from '../../repositories/users.js'
-import { enqueueScoreJobs } from '../../repositories/score-jobs.js'
 
-/** In the write transaction: `affected` maps user → earliest affected date (YYYY-MM-DD). */
-export async function recordDataChange(tx: DB, affected: Map<string, string>): Promise<void> {
-  if (affected.size === 0) return
-  await touchUsersData(tx, [...affected.keys()])
-  await enqueueScoreJobs(tx, affected)
-}
+/**
+ * In the write transaction (or as CTEs of the write itself: repositories/data-change.ts):
+ * `affected` maps user → earliest affected date (YYYY-MM-DD).
+ */
+export { recordDataChange } from '../../repositories/data-change.js'
 
 /** After commit. Never throws: the cache degrades to a bypass when Redis is away. */
 export async function afterDataChange(app: FastifyInstance, userUuids: Iterable<string>): Promise<void> {
