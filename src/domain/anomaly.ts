@@ -52,6 +52,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
+/** M = 0.6745 · deviation / spread; ±Infinity when spread is 0 and deviation is not. */
+function zOf(deviation: number, spread: number): number {
+  return deviation === 0 ? 0 : spread === 0 ? Math.sign(deviation) * Infinity : (MODIFIED_Z_SCALE * deviation) / spread
+}
+
 /**
  * The modified z-score of `x` against `history` (non-finite history values are ignored), or `null`
  * when fewer than MIN_BASELINE_POINTS remain or `x` is not finite.
@@ -66,9 +71,7 @@ export function modifiedZScore(x: number, history: readonly number[], madFloor =
   const center = median(values)
   const mad = median(values.map((value) => Math.abs(value - center)))
   const spread = Math.max(mad, madFloor)
-  const deviation = x - center
-  const z = deviation === 0 ? 0 : spread === 0 ? Math.sign(deviation) * Infinity : (MODIFIED_Z_SCALE * deviation) / spread
-  return { z, median: center, mad, spread }
+  return { z: zOf(x - center, spread), median: center, mad, spread }
 }
 
 export type SuspectResource = 'bio_metrics' | 'physical_activity' | 'sleep'
@@ -128,8 +131,21 @@ function finiteNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null
 }
 
+/** A value a rule can judge: a finite number, and positive on the log scale; else null. */
+function usableValue(rule: BaselineRule, value: unknown): number | null {
+  const x = finiteNumber(value)
+  return x === null || (rule.logScale === true && x <= 0) ? null : x
+}
+
 function formatValue(value: number): string {
   return String(Number.parseFloat(value.toFixed(2)))
+}
+
+/** e.g. "resting_heart_rate_bpm 95 is far from the 28-day baseline (median 58, modified z 9.4 > 3.5)" */
+function suspectReason(rule: BaselineRule, x: number, z: number, rawMedian: number): string {
+  const comparison = z > 0 ? `> ${MODIFIED_Z_THRESHOLD}` : `< -${MODIFIED_Z_THRESHOLD}`
+  const scale = rule.logScale === true ? ' on the log scale' : ''
+  return `${rule.field} ${formatValue(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline (median ${formatValue(rawMedian)}, modified z${scale} ${z.toFixed(1)} ${comparison})`
 }
 
 /**
@@ -145,20 +161,13 @@ export function detectSuspectFields(
 ): string[] {
   const reasons: string[] = []
   for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
-    const x = finiteNumber(record[rule.field])
-    if (x === null || (rule.logScale === true && x <= 0)) continue
-    const past = history
-      .map((entry) => finiteNumber(entry[rule.field]))
-      .filter((value): value is number => value !== null && (rule.logScale !== true || value > 0))
+    const x = usableValue(rule, record[rule.field])
+    if (x === null) continue
+    const past = history.map((entry) => usableValue(rule, entry[rule.field])).filter((value): value is number => value !== null)
     const transform = rule.logScale === true ? Math.log : (value: number) => value
     const score = modifiedZScore(transform(x), past.map(transform), rule.madFloor)
     if (score === null || Math.abs(score.z) <= MODIFIED_Z_THRESHOLD) continue
-    const comparison = score.z > 0 ? `> ${MODIFIED_Z_THRESHOLD}` : `< -${MODIFIED_Z_THRESHOLD}`
-    const scale = rule.logScale === true ? ' on the log scale' : ''
-    reasons.push(
-      `${rule.field} ${formatValue(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline ` +
-        `(median ${formatValue(median(past))}, modified z${scale} ${score.z.toFixed(1)} ${comparison})`,
-    )
+    reasons.push(suspectReason(rule, x, score.z, median(past)))
   }
   return reasons
 }
@@ -228,33 +237,26 @@ class SortedWindow {
    * the k-th smallest of their union is found by binary search on how many come from the left.
    */
   private kthDeviation(center: number, k: number): number {
-    // (no closures here: this runs twice per checked field per reading of a batch)
-    const values = this.values
-    const log = this.log
     let split = 0
     let hi = this.size
     while (split < hi) {
       const mid = (split + hi) >>> 1
-      if ((log ? Math.log(values[mid]!) : values[mid]!) < center) split = mid + 1
+      if (this.t(mid) < center) split = mid + 1
       else hi = mid
     }
+    // left(i) = center − t(split − 1 − i) and right(j) = t(split + j) − center, both ascending
     const nLeft = split
     const nRight = this.size - split
-    // left(i) = center − t(values[split − 1 − i]), right(j) = t(values[split + j]) − center
     let lo = Math.max(0, k + 1 - nRight)
     let top = Math.min(k + 1, nLeft)
     while (lo < top) {
       const i = (lo + top) >>> 1
       const j = k + 1 - i
-      const left = center - (log ? Math.log(values[split - 1 - i]!) : values[split - 1 - i]!)
-      const right = (log ? Math.log(values[split + j - 1]!) : values[split + j - 1]!) - center
-      if (j > 0 && right > left) lo = i + 1
+      if (j > 0 && this.t(split + j - 1) - center > center - this.t(split - 1 - i)) lo = i + 1
       else top = i
     }
     const j = k + 1 - lo
-    const left = lo > 0 ? center - (log ? Math.log(values[split - lo]!) : values[split - lo]!) : -Infinity
-    const right = j > 0 ? (log ? Math.log(values[split + j - 1]!) : values[split + j - 1]!) - center : -Infinity
-    return Math.max(left, right)
+    return Math.max(lo > 0 ? center - this.t(split - lo) : -Infinity, j > 0 ? this.t(split + j - 1) - center : -Infinity)
   }
 
   /** median absolute deviation from `center` (of the transformed values) */
@@ -287,11 +289,7 @@ export function detectSuspectInWindows(
   const results: string[][] = readings.map(() => [])
   const order = readings.map((_, i) => i).sort((a, b) => readings[a]!.start - readings[b]!.start || readings[a]!.end - readings[b]!.end)
   for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
-    const usable = (value: unknown): number | null => {
-      const x = finiteNumber(value)
-      return x === null || (rule.logScale === true && x <= 0) ? null : x
-    }
-    const column = series.map((entry) => usable(entry[rule.field]))
+    const column = series.map((entry) => usableValue(rule, entry[rule.field]))
     const window = new SortedWindow(rule.logScale === true)
     const add = (k: number) => {
       const v = column[k]
@@ -312,20 +310,14 @@ export function detectSuspectInWindows(
       while (start < reading.start) drop(start++)
       while (start > reading.start) add(--start)
       while (end > target) drop(--end)
-      const x = usable(reading.record[rule.field])
+      const x = usableValue(rule, reading.record[rule.field])
       if (x === null || window.size < MIN_BASELINE_POINTS) continue
       const tx = rule.logScale === true ? Math.log(x) : x
       const center = window.median()
       const spread = Math.max(window.mad(center), rule.madFloor)
-      const deviation = tx - center
-      const z = deviation === 0 ? 0 : spread === 0 ? Math.sign(deviation) * Infinity : (MODIFIED_Z_SCALE * deviation) / spread
+      const z = zOf(tx - center, spread)
       if (Math.abs(z) <= MODIFIED_Z_THRESHOLD) continue
-      const comparison = z > 0 ? `> ${MODIFIED_Z_THRESHOLD}` : `< -${MODIFIED_Z_THRESHOLD}`
-      const scale = rule.logScale === true ? ' on the log scale' : ''
-      results[i]!.push(
-        `${rule.field} ${formatValue(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline ` +
-          `(median ${formatValue(window.rawMedian())}, modified z${scale} ${z.toFixed(1)} ${comparison})`,
-      )
+      results[i]!.push(suspectReason(rule, x, z, window.rawMedian()))
     }
   }
   return results
