@@ -16,7 +16,7 @@
  * Figure: API rows/s ÷ direct rows/s (target ≥ 0.5).
  */
 import pg from 'pg'
-import { envInt, main, startPostgres, startService } from './lib/infra.js'
+import { envInt, main, startPostgres, startService, workerMode } from './lib/infra.js'
 import { atLeast, atMost, checkTable, enforce, DURATION_S, environment, fmt, measure, saveResult, table, WARMUP_S, type Check } from './lib/load.js'
 import { reading } from './lib/readings.js'
 import { seedUsers, toSeeded } from './lib/seed.js'
@@ -109,12 +109,12 @@ await main('bench:ingest', async () => {
   let pending = -1
   while (Date.now() - drainStarted < 180_000) {
     pending = Number((await queue.query(`SELECT count(*) AS n FROM score_jobs WHERE state = 'pending'`)).rows[0].n)
-    if (pending === 0 || process.env.BENCH_WORKER === '0') break
+    if (pending === 0 || workerMode() === 'none') break
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   await queue.end()
   const drainSeconds = pending === 0 ? (Date.now() - drainStarted) / 1000 : null
-  log(`score queue: ${pending === 0 ? `drained ${fmt(drainSeconds!, 1)} s after the run` : `${pending} jobs still pending`} (worker: ${process.env.BENCH_WORKER === 'inprocess' ? 'in the API process' : process.env.BENCH_WORKER === '0' ? 'none' : 'its own process'})`)
+  log(`score queue: ${pending === 0 ? `drained ${fmt(drainSeconds!, 1)} s after the run` : `${pending} jobs still pending`} (worker: ${workerMode()})`)
   await service.stop()
   const apiRows = api.rows_per_s ?? 0
 
@@ -124,7 +124,7 @@ await main('bench:ingest', async () => {
     [`API batch, ${BATCH} items/request`, clients, fmt(apiRows, 0), api.requests, fmt(api.p50_ms, 1), fmt(api.p99_ms, 1)]
   ])}\n`)
   console.log(`${checkTable(checks)}\n`)
-  const file = saveResult('ingest', { kind: 'ingest', at: new Date().toISOString(), environment: environment(postgres.kind), batch: BATCH, clients, direct: db, api, score_queue_drain_s: drainSeconds, worker: process.env.BENCH_WORKER ?? 'process', checks, total_s: (Date.now() - started) / 1000 })
+  const file = saveResult('ingest', { kind: 'ingest', at: new Date().toISOString(), environment: environment(postgres.kind), batch: BATCH, clients, direct: db, api, score_queue_drain_s: drainSeconds, worker: workerMode(), checks, total_s: (Date.now() - started) / 1000 })
   console.log(`saved ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
   enforce(checks)
 })

@@ -30,7 +30,7 @@ import { envInt, main, startBare, startPostgres, startService, type Child } from
 import { atLeast, atMost, checkTable, enforce, combine, environment, fmt, measure, saveResult, scenarioTable, table, type Check, type Measured, type Scenario } from './lib/load.js'
 import { measureScoreLatency, type ScoreLatency } from './lib/score-latency.js'
 import { reading } from './lib/readings.js'
-import { createScratchTable, sampleRecords, seedUsers, toSeeded, type SeededUser } from './lib/seed.js'
+import { createScratchTable, prime, sampleRecords, seedUsers, toSeeded } from './lib/seed.js'
 
 const BATCH_SIZE = 500
 const log = (message: string) => console.log(message)
@@ -48,21 +48,6 @@ async function bodySize(baseUrl: string, path: string, auth: string): Promise<nu
   return Buffer.byteLength(await res.text())
 }
 
-/** Read every user's score and list page once (with a little concurrency), so the runs read warm. */
-async function prime(baseUrl: string, users: SeededUser[]): Promise<void> {
-  const queue = [...users]
-  const worker = async () => {
-    for (let u = queue.shift(); u; u = queue.shift()) {
-      for (const path of [`/api/get_health_score?user_uuid=${u.uuid}`, `/api/bio-metrics/${u.uuid}?limit=50`]) {
-        const res = await fetch(baseUrl + path, { headers: { authorization: u.auth } })
-        if (!res.ok) throw new Error(`prime ${path}: ${res.status} ${await res.text()}`)
-        await res.arrayBuffer()
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: 8 }, worker))
-}
-
 await main('bench', async () => {
   const started = Date.now()
   const postgres = await startPostgres()
@@ -75,7 +60,7 @@ await main('bench', async () => {
   const tokenOf = new Map(users.map((u) => [u.uuid, u.auth]))
 
   const [service, bare] = await Promise.all([startService(databaseUrl), startBare(databaseUrl)])
-  await prime(service.url, users.slice(0, 1))
+  await prime(service.url, users.slice(0, 1), 8)
   const scoreBytes = await bodySize(service.url, `/api/get_health_score?user_uuid=${users[0]!.uuid}`, users[0]!.auth)
   const listBytes = await bodySize(service.url, `/api/bio-metrics/${users[0]!.uuid}?limit=50`, users[0]!.auth)
   const nextUser = rotate(users)
@@ -119,7 +104,7 @@ await main('bench', async () => {
   for (let round = 1; round <= rounds; round++) {
     // the writes of the previous round made those users' scores and pages stale: read them once more
     log(`round ${round}/${rounds}: priming (one score and one list read per user), then a warm-up and a bounded run per scenario`)
-    await prime(service.url, users)
+    await prime(service.url, users, 8)
     for (const s of selected) runs.get(s.key)!.push(await measure({ ...s, baseUrl: s.server.url, metricsUrl: s.server.metricsUrl }))
   }
   const uncachedRepeats = Math.max(0, recordIndex - records.length)

@@ -13,7 +13,7 @@
  */
 import { envInt, main, startPostgres, startService, type Child, type PgServer } from './lib/infra.js'
 import { atMost, checkTable, enforce, combine, environment, fmt, measure, saveResult, table, type Check, type Measured } from './lib/load.js'
-import { seedUsers, toSeeded, type SeededUser, withClient } from './lib/seed.js'
+import { prime, seedUsers, toSeeded, type SeededUser, withClient } from './lib/seed.js'
 
 const log = (message: string) => console.log(message)
 
@@ -33,22 +33,6 @@ function shuffle<T>(items: T[]): T[] {
     ;[a[i], a[j]] = [a[j]!, a[i]!]
   }
   return a
-}
-
-async function prime(baseUrl: string, users: SeededUser[]): Promise<void> {
-  const queue = [...users]
-  const started = Date.now()
-  const worker = async () => {
-    for (let u = queue.shift(); u; u = queue.shift()) {
-      for (const path of [`/api/get_health_score?user_uuid=${u.uuid}`, `/api/bio-metrics/${u.uuid}?limit=50`]) {
-        const res = await fetch(baseUrl + path, { headers: { authorization: u.auth } })
-        if (!res.ok) throw new Error(`prime ${path}: ${res.status} ${await res.text()}`)
-        await res.arrayBuffer()
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: 16 }, worker))
-  log(`  primed ${users.length} users in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 }
 
 interface Seeded {
@@ -85,7 +69,9 @@ async function startSide(label: string, seeded: Seeded): Promise<Running> {
   // the priming of 10 000 users takes minutes: entries must outlive it
   const service = await startService(seeded.url, `service-${label}`, { CACHE_TTL_SECONDS: '3600' })
   const users = shuffle(seeded.uuids.map(toSeeded))
-  await prime(service.url, users)
+  const primeStarted = Date.now()
+  await prime(service.url, users, 16)
+  log(`  primed ${users.length} users in ${((Date.now() - primeStarted) / 1000).toFixed(1)} s`)
   return { label, seeded, service, users, next: { i: 0, j: 0 }, runs: { score: [], list: [] } }
 }
 

@@ -139,8 +139,6 @@ export interface Child {
   url: string
   /** Prometheus /metrics of the child (METRICS_PORT) */
   metricsUrl: string
-  /** the separate score worker's /metrics, when startService started one */
-  workerMetricsUrl?: string
   stop(): Promise<void>
 }
 
@@ -156,7 +154,7 @@ export function serviceEnv(databaseUrl: string, port: number, metricsPort: numbe
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     MIGRATE_ON_START: 'true',
     // as deployed (docker-compose, k8s, Helm): the API runs no worker; startService starts one beside it
-    WORKER_ENABLED: process.env.BENCH_WORKER === 'inprocess' ? 'true' : 'false',
+    WORKER_ENABLED: workerMode() === 'inprocess' ? 'true' : 'false',
     RATE_LIMIT_MAX: '1000000',
     SHUTDOWN_DRAIN_MS: '0',
     // a closed-loop benchmark keeps the event loop ~100% busy on purpose: load shedding would turn
@@ -226,6 +224,11 @@ function tail(file: string): string {
   }
 }
 
+/** Where the score worker runs: BENCH_WORKER unset → its own process, `inprocess`, or `0` → none. */
+export function workerMode(): 'process' | 'inprocess' | 'none' {
+  return process.env.BENCH_WORKER === 'inprocess' ? 'inprocess' : process.env.BENCH_WORKER === '0' ? 'none' : 'process'
+}
+
 /**
  * The API (src/server.ts) on `databaseUrl`, and beside it the score worker (src/worker/index.ts) as
  * its own process, the topology of docker-compose, the Kustomize base and the Helm chart.
@@ -237,12 +240,12 @@ export async function startService(databaseUrl: string, label = 'service', extra
   const env = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
   const api = await startChild(label, 'src/server.ts', env, '/readyz', nodeArgs)
-  if (process.env.BENCH_WORKER === '0' || process.env.BENCH_WORKER === 'inprocess') return api
+  if (workerMode() !== 'process') return api
   // the score worker in its own process (`npm run worker`), as every deployment runs it: it shares
   // the machine's cores with the API, not the API's event loop
   const workerEnv = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
   const worker = await startChild(`${label}-worker`, 'src/worker/index.ts', workerEnv, '', [], `http://127.0.0.1:${workerEnv.METRICS_PORT}/metrics`)
-  return { ...api, workerMetricsUrl: `http://127.0.0.1:${workerEnv.METRICS_PORT}/metrics`, stop: async () => { await Promise.all([api.stop(), worker.stop()]) } }
+  return { ...api, stop: async () => { await Promise.all([api.stop(), worker.stop()]) } }
 }
 
 /** The ceilings (loadtest/bench/bare-server.ts) on the same database, pool and logging settings. */
