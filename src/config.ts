@@ -47,6 +47,7 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Int(2, 1, 64, 'score jobs processed at once per worker'),
   WORKER_POLL_MS: Int(500, 10, 60_000, 'idle poll interval of the worker'),
   WORKER_MAX_ATTEMPTS: Int(5, 1, 100, 'attempts before a job is parked'),
+  WORKER_DEBOUNCE_MS: Int(2000, 0, 600_000, 'a score job waits this long after the first write that queued it, so a burst of writes is computed once'),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated allowlist of origins; empty: CORS off' }),
   TRUST_PROXY: Type.String({ default: 'loopback', description: 'Fastify trustProxy (true, false, hop count or address list)' }),
   SHUTDOWN_DRAIN_MS: Int(5000, 0, 120_000, 'after SIGTERM: readiness fails this long before the listener closes'),

@@ -28,17 +28,23 @@ export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<strin
         state: 'pending',
         attempts: 0,
         last_error: null,
-        run_after: sql`now()`
+        // a job waiting for its debounce keeps its time (a stream of writes cannot postpone it);
+        // a failed or parked job is revived now
+        run_after: sql`CASE WHEN score_jobs.state = 'pending' AND score_jobs.attempts = 0 THEN score_jobs.run_after ELSE now() END`
       })
     )
 }
 
-export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number): Promise<ScoreJob[]> {
+/**
+ * Claim up to `limit` ready jobs: pending, due, not leased, and at least `debounceMs` past their
+ * `run_after`, so the writes of a burst (a device syncing reading by reading) are computed once.
+ */
+export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number, debounceMs = 0): Promise<ScoreJob[]> {
   const result = await sql<ScoreJob>`
     UPDATE score_jobs SET locked_by = ${workerId}, locked_until = now() + make_interval(secs => ${leaseSeconds})
     WHERE user_uuid IN (
       SELECT user_uuid FROM score_jobs
-      WHERE state = 'pending' AND run_after <= now() AND (locked_until IS NULL OR locked_until < now())
+      WHERE state = 'pending' AND run_after <= now() - make_interval(secs => ${debounceMs / 1000}) AND (locked_until IS NULL OR locked_until < now())
       ORDER BY run_after
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
@@ -46,11 +52,14 @@ export async function claimScoreJobs(db: DB, workerId: string, limit: number, le
   return result.rows
 }
 
-/** Done: remove the job unless a newer write re-enqueued it meanwhile (then just release it). */
+/**
+ * Done: remove the job unless a newer write re-enqueued it meanwhile; then release it, due from now
+ * (so a user writing continuously is recomputed once per debounce, not back to back).
+ */
 export async function completeScoreJob(db: DB, job: ScoreJob): Promise<void> {
   const deleted = await sql`DELETE FROM score_jobs WHERE user_uuid = ${job.user_uuid} AND version = ${job.version}`.execute(db)
   if (Number(deleted.numAffectedRows ?? 0) === 0) {
-    await sql`UPDATE score_jobs SET locked_by = NULL, locked_until = NULL WHERE user_uuid = ${job.user_uuid}`.execute(db)
+    await sql`UPDATE score_jobs SET locked_by = NULL, locked_until = NULL, run_after = now() WHERE user_uuid = ${job.user_uuid}`.execute(db)
   }
 }
 

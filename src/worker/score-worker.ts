@@ -16,6 +16,7 @@ import { computeAndStore, todayIn } from '../services/scores.js'
 export const RECOMPUTE_HORIZON_DAYS = 90
 const LEASE_SECONDS = 60
 const MAINTENANCE_EVERY_MS = 10 * 60_000
+const OBSERVE_EVERY_MS = 1000
 
 export class ScoreWorker {
   readonly id = `worker-${process.pid}-${randomUUID().slice(0, 8)}`
@@ -23,10 +24,11 @@ export class ScoreWorker {
   private loop: Promise<void> | null = null
   private wake: (() => void) | null = null
   private lastMaintenance = 0
+  private lastObserved = 0
 
   constructor(
     private readonly app: FastifyInstance,
-    private readonly options: { concurrency: number; pollMs: number; maxAttempts: number }
+    private readonly options: { concurrency: number; pollMs: number; maxAttempts: number; debounceMs?: number }
   ) {}
 
   start(): void {
@@ -45,7 +47,7 @@ export class ScoreWorker {
 
   /** Process whatever is ready now (tests and the loop use it). Returns the number of jobs handled. */
   async drainOnce(): Promise<number> {
-    const jobs = await claimScoreJobs(this.app.db.writer, this.id, this.options.concurrency, LEASE_SECONDS)
+    const jobs = await claimScoreJobs(this.app.db.writer, this.id, this.options.concurrency, LEASE_SECONDS, this.options.debounceMs ?? 0)
     await Promise.all(jobs.map((job) => this.process(job)))
     return jobs.length
   }
@@ -83,7 +85,10 @@ export class ScoreWorker {
     }
   }
 
+  /** Queue depth and lag, at most once a second (a busy worker loops far more often). */
   private async observeQueue(): Promise<void> {
+    if (Date.now() - this.lastObserved < OBSERVE_EVERY_MS) return
+    this.lastObserved = Date.now()
     const stats = await queueStats(this.app.db.writer)
     this.app.metrics.queueDepth.set(stats.depth)
     this.app.metrics.queueOldestAge.set(stats.oldestAgeSeconds)

@@ -109,6 +109,45 @@ t.test('a failing job is retried with backoff, then parked', async (t) => {
   t.equal((await job())?.state, 'pending', 'a new write revives a parked job')
 })
 
+t.test('debounce: a burst of writes is computed once, after the first write plus WORKER_DEBOUNCE_MS', async (t) => {
+  // jobs left by earlier tests first, so the counts below are this user's
+  const flush = new ScoreWorker(app, { concurrency: 50, pollMs: 10, maxAttempts: 3 })
+  while ((await flush.drainOnce()) > 0) {}
+  const u = await createUser(app, { timezone: 'UTC' })
+  const job = () => app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).executeTakeFirst() as Promise<{ version: number; run_after: Date; state: string } | undefined>
+  const done = async () => (await app.metrics.scoreJobs.get()).values.find((v) => v.labels.result === 'done')?.value ?? 0
+  const write = async (i: number) =>
+    t.equal((await app.inject({ method: 'POST', url: '/api/physical-activity/', headers: auth(u), payload: { user_uuid: u, date: day(i), steps: 4000 + i } })).statusCode, 201)
+  await write(0)
+  const first = await job()
+  for (let i = 1; i < 5; i++) await write(i)
+  const queued = await job()
+  t.equal(queued?.version, first!.version + 4, 'five writes, one coalesced job')
+  t.equal(queued?.run_after.getTime(), first!.run_after.getTime(), 'later writes of the burst do not postpone it')
+  const worker = new ScoreWorker(app, { concurrency: 10, pollMs: 10, maxAttempts: 3, debounceMs: 400 })
+  const start = await done()
+  t.equal(await worker.drainOnce(), 0, 'not claimed inside the debounce window')
+  await new Promise((r) => setTimeout(r, 450))
+  t.equal(await worker.drainOnce(), 1, 'claimed once the window has passed')
+  t.equal((await done()) - start, 1, 'five writes, one computation')
+  t.equal(await job(), undefined, 'and the job is gone')
+  // a write while the job is being computed keeps it, due one debounce after that computation
+  await write(6)
+  await new Promise((r) => setTimeout(r, 450))
+  const claimed = await (await import('../../src/repositories/score-jobs.js')).claimScoreJobs(app.db.writer, 'slow-worker', 10, 60, 400)
+  const mine = claimed.find((j) => j.user_uuid === u)!
+  t.ok(mine, 'claimed by a slow worker')
+  await write(7)
+  const { completeScoreJob } = await import('../../src/repositories/score-jobs.js')
+  await completeScoreJob(app.db.writer, mine)
+  const kept = await job()
+  t.equal(kept?.state, 'pending', 'a write during the computation keeps the job')
+  t.equal(await worker.drainOnce(), 0, 'but it waits one more debounce, not back to back')
+  await new Promise((r) => setTimeout(r, 450))
+  t.equal(await worker.drainOnce(), 1)
+  t.equal(await job(), undefined)
+})
+
 t.test('two workers on one queue: each job computed once', async (t) => {
   const users: string[] = []
   for (let i = 0; i < 12; i++) {

@@ -37,9 +37,9 @@ export function computeHealthScore(input: HealthScoreInput, algorithm: Algorithm
   const age = ageInYears(input.user?.birth_date ?? null, window.to)
 
   const computed: Partial<Record<ComponentName, ComponentComputation>> = {}
-  const activity = computeActivityComponent(selected.activity, algorithm, age)
+  const activity = computeActivityComponent(selected.activity, algorithm, age, window.activityWeekFrom)
   if (activity !== null) computed.activity = activity
-  const sleep = computeSleepComponent(selected.sleep, algorithm)
+  const sleep = computeSleepComponent(selected.sleep, algorithm, window.sleepWeekFrom)
   if (sleep !== null) computed.sleep = sleep
   const biometrics = computeBiometricsComponent(selected.biometrics, algorithm)
   if (biometrics !== null) computed.biometrics = biometrics

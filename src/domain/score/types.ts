@@ -148,8 +148,16 @@ export interface AlgorithmDefinition {
   /** Lower bounds of the bands: score ≥ excellent → 'excellent', ≥ good → 'good', ≥ fair → 'fair', else 'poor'. */
   bands: Readonly<{ excellent: number; good: number; fair: number }>
   windows: Readonly<{
+    /** The current week of activity: its days decide the minimum, the coverage and (v1, v2) every value. */
     activityDays: number
+    /** The current week of sleep: as activityDays; sleep regularity is always judged on these nights. */
     sleepDays: number
+    /**
+     * From v3: days, ending on the scored day, over which the activity and sleep levels are averaged
+     * (weekly minutes, steps, sleep duration, deep and REM shares). At least activityDays and
+     * sleepDays. Absent (v1, v2): the levels use the current week only.
+     */
+    dailyLevelDays?: number
     baselineDays: number
     /** Recent window for resting heart rate (and its level). */
     recentDays: number
@@ -157,10 +165,15 @@ export interface AlgorithmDefinition {
     hrvRecentDays: number
     bloodMonths: number
   }>
+  /**
+   * From v3: how many of the lowest and of the highest daily values the activity and sleep levels
+   * winsorize (see robust-stats winsorizedMean). Absent (v1, v2): 1.
+   */
+  dailyWinsorizedPerSide?: number
   minimums: Readonly<{
     /** Components needed for a score; fewer gives state 'insufficient_data'. */
     components: number
-    /** Days with a value, within the 7-day window, for an activity or sleep contributor. */
+    /** Days with a value, within the current 7-day week, for an activity or sleep contributor. */
     dailyValues: number
     /** Days with a value, within the 28-day window, to form a personal baseline. */
     baselineDays: number

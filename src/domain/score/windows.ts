@@ -20,8 +20,14 @@ import type { AlgorithmDefinition } from './types.js'
  */
 export interface ScoreWindow {
   to: string
+  /** First day of activity the score reads: the level window from v3, else the current week. */
   activityFrom: string
+  /** First day of the current week of activity (minimum and coverage are judged on it). */
+  activityWeekFrom: string
+  /** First night the score reads: the level window from v3, else the current week. */
   sleepFrom: string
+  /** First night of the current week of sleep (minimum, coverage and regularity). */
+  sleepWeekFrom: string
   baselineFrom: string
   recentFrom: string
   hrvRecentFrom: string
@@ -38,14 +44,18 @@ export interface ScoreWindow {
 export function computeScoreWindow(date: string, algorithm: AlgorithmDefinition, timeZone?: string | null): ScoreWindow {
   const dayMs = parseIsoDay(date)
   if (dayMs === null) throw new RangeError(`date must be a calendar day YYYY-MM-DD, got ${JSON.stringify(date)}`)
-  const { activityDays, sleepDays, baselineDays, recentDays, hrvRecentDays, bloodMonths } = algorithm.windows
+  const { activityDays, sleepDays, dailyLevelDays, baselineDays, recentDays, hrvRecentDays, bloodMonths } = algorithm.windows
+  const activityReadDays = Math.max(activityDays, dailyLevelDays ?? 0)
+  const sleepReadDays = Math.max(sleepDays, dailyLevelDays ?? 0)
   const baselineFrom = addDays(date, -(baselineDays - 1))
   const recentFrom = addDays(date, -(recentDays - 1))
   const hrvRecentFrom = addDays(date, -(hrvRecentDays - 1))
   return {
     to: date,
-    activityFrom: addDays(date, -(activityDays - 1)),
-    sleepFrom: addDays(date, -(sleepDays - 1)),
+    activityFrom: addDays(date, -(activityReadDays - 1)),
+    activityWeekFrom: addDays(date, -(activityDays - 1)),
+    sleepFrom: addDays(date, -(sleepReadDays - 1)),
+    sleepWeekFrom: addDays(date, -(sleepDays - 1)),
     baselineFrom,
     recentFrom,
     hrvRecentFrom,
