@@ -12,10 +12,15 @@ export interface AuditEntry {
   method: string
   route: string
   status: number
+  /** the request of the row (the first one, for a row that stands for several reads) */
   request_id: string
+  /** how many requests the row stands for: reads are counted, changes are one row each */
+  count: number
+  /** the last of those requests, when there were several */
+  last_at: Date | null
 }
 
-const AUDIT_COLUMNS = ['at', 'actor_sub', 'actor_role', 'action', 'target_user_uuid', 'method', 'route', 'status', 'request_id'] as const satisfies ReadonlyArray<keyof AuditEntry>
+const AUDIT_COLUMNS = ['at', 'actor_sub', 'actor_role', 'action', 'target_user_uuid', 'method', 'route', 'status', 'request_id', 'count', 'last_at'] as const satisfies ReadonlyArray<keyof AuditEntry>
 
 const any = (db: DB) => db as unknown as Kysely<any>
 

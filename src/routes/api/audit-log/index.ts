@@ -15,7 +15,10 @@ const Entry = Type.Object({
   method: Type.String(),
   route: Type.String(),
   status: Type.Integer(),
-  request_id: Nullable(Type.String())
+  request_id: Nullable(Type.String({ description: 'the request of this row (for counted reads: the first one)' })),
+  count: Type.Integer({ minimum: 1, description: 'requests this row stands for: reads by one actor of one target through one route with one status are counted per flush interval (about a second); changes are one row each' }),
+  /** the last of the counted reads; null for a row of a single request */
+  last_at: Nullable(TimestampOut)
 })
 
 const Query = Type.Object(
