@@ -1,23 +1,17 @@
 /**
  * Requests per principal per window (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW), shared by all
- * instances through Redis when REDIS_URL is set: keyed by the token's `sub`, or by IP for calls
+ * instances through Redis when REDIS_URL is set (rate-limit-store.ts: counted locally and flushed
+ * every 100 ms, exact near the limit): keyed by the token's `sub`, or by IP for calls
  * without a valid token. 429 problem+json with Retry-After and the rate-limit headers. If Redis
  * fails, requests pass (skipOnError) and rate_limit_store_errors_total counts them.
  * Registered inside /api only: operational routes are never limited.
  */
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import { createRequire } from 'node:module'
 import type { FastifyRequest } from 'fastify'
 import { durationMs } from '../config.js'
 import { createRedis, waitReady } from './cache.js'
-
-const require = createRequire(import.meta.url)
-// the plugin's own Redis store (atomic INCR + PEXPIRE in Lua), wrapped to count store failures
-const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as new (...args: unknown[]) => {
-  incr(key: string, cb: (err: Error | null, res: unknown) => void, timeWindow: number, max: number): void
-  child(options: unknown): unknown
-}
+import { LocalFirstRedisStore } from './rate-limit-store.js'
 
 export default fp(
   async (fastify) => {
@@ -29,17 +23,17 @@ export default fp(
       if (!(await waitReady(redis))) fastify.log.warn('Redis is not reachable: rate limits pass until it is')
       fastify.addHook('onClose', async () => redis.disconnect())
       const metrics = fastify.metrics
-      store = class CountingRedisStore extends RedisStore {
-        constructor(params: { continueExceeding: boolean; exponentialBackoff: boolean }) {
-          super(params.continueExceeding, params.exponentialBackoff, redis, 'ht-rl:')
-        }
-        override incr(key: string, cb: (err: Error | null, res: unknown) => void, timeWindow: number, max: number) {
-          super.incr(key, (err, res) => {
-            if (err) metrics.rateLimitStoreErrors.inc()
-            cb(err, res)
-          }, timeWindow, max)
+      const stores: LocalFirstRedisStore[] = []
+      // counted locally, flushed to Redis every 100 ms; near the limit every request asks Redis
+      store = class SharedStore extends LocalFirstRedisStore {
+        constructor() {
+          super(redis, 'ht-rl:', { flushMs: 100, onError: () => metrics.rateLimitStoreErrors.inc() })
+          stores.push(this)
         }
       }
+      fastify.addHook('onClose', async () => {
+        for (const s of stores) s.close()
+      })
     }
     await fastify.register(rateLimit, {
       global: true,

@@ -1,0 +1,166 @@
+/**
+ * A shared rate-limit store that asks Redis only when it matters. Each process counts a key's
+ * requests locally and adds them to the shared Redis counter in the background (at most every
+ * `flushMs`, all keys in one pipelined round trip), so a request far from its limit costs no
+ * round trip. Close to the limit (the last `margin` requests of the window) and for the first
+ * request of a window, the request waits for Redis, so the 429 decision is made on the shared
+ * count. With one process the count is exact; with N processes a principal can exceed the limit
+ * by what the other processes counted in their last `flushMs` and not yet flushed.
+ *
+ * Same contract as @fastify/rate-limit's RedisStore (`incr(key, cb, timeWindow, max)` answering
+ * `{ current, ttl }`), same Redis key layout (INCR + PEXPIRE on the first increment of a window).
+ * A Redis error fails the waiting request's `incr` (the plugin's skipOnError lets it pass); errors
+ * of waiting requests and of background flushes are reported to `onError`, and flushed counts that
+ * failed are dropped (the limit fails open, as it does without this store).
+ */
+import type { Redis } from 'ioredis'
+
+const INCRBY_WINDOW = `
+  local current = redis.call('INCRBY', KEYS[1], ARGV[1])
+  if current == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+  return {current, ttl}`
+
+type Incr = (key: string, delta: number, windowMs: number) => Promise<[number, number]>
+
+interface KeyState {
+  /** the shared count as Redis last answered it (includes everything flushed before that answer) */
+  shared: number
+  /** counted here, not yet sent */
+  pending: number
+  /** sent, not yet answered */
+  sending: number
+  /** local clock (ms) at which the window ends, from Redis's PTTL */
+  windowEnd: number
+  windowMs: number
+}
+
+export interface RateLimitResult {
+  current: number
+  ttl: number
+}
+
+export interface LocalFirstOptions {
+  flushMs?: number
+  /** requests before the limit from which every request waits for Redis (default: 10 % of max, at least 1) */
+  margin?: (max: number) => number
+  onError?: (error: unknown) => void
+  now?: () => number
+}
+
+export class LocalFirstRedisStore {
+  private readonly keys = new Map<string, KeyState>()
+  private timer: NodeJS.Timeout | null = null
+  private readonly incrWindow: Incr
+  private readonly flushMs: number
+  private readonly margin: (max: number) => number
+  private readonly now: () => number
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly options: LocalFirstOptions = {}) {
+    type WithCommand = Redis & { htRateLimitIncrBy?: (key: string, delta: number, windowMs: number) => Promise<[number, number]> }
+    const client = redis as WithCommand
+    if (!client.htRateLimitIncrBy) redis.defineCommand('htRateLimitIncrBy', { numberOfKeys: 1, lua: INCRBY_WINDOW })
+    this.incrWindow = (key, delta, windowMs) => client.htRateLimitIncrBy!(key, delta, windowMs)
+    this.flushMs = options.flushMs ?? 100
+    this.margin = options.margin ?? ((max) => Math.max(1, Math.ceil(max / 10)))
+    this.now = options.now ?? Date.now
+  }
+
+  incr(key: string, cb: (error: Error | null, result: RateLimitResult | null) => void, timeWindow: number, max: number): void {
+    const k = this.prefix + key
+    const now = this.now()
+    let state = this.keys.get(k)
+    if (state && now >= state.windowEnd) {
+      // the window is over: what is still pending belonged to it
+      this.keys.delete(k)
+      state = undefined
+    }
+    if (state) {
+      const counted = state.shared + state.sending + state.pending + 1
+      if (counted <= max - this.margin(max)) {
+        state.pending++
+        this.schedule()
+        cb(null, { current: counted, ttl: state.windowEnd - now })
+        return
+      }
+    }
+    // first request of a window, or near the limit: this one (and whatever is pending) now
+    const s: KeyState = state ?? { shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow }
+    if (!state) this.keys.set(k, s)
+    const delta = s.pending + 1
+    s.pending = 0
+    s.sending += delta
+    this.incrWindow(k, delta, timeWindow).then(
+      ([current, ttl]) => {
+        s.sending -= delta
+        this.answered(s, Number(current), Number(ttl))
+        // Redis's count after this request (the last of its delta): its place in the window
+        cb(null, { current: Number(current), ttl: Math.max(0, Number(ttl)) })
+      },
+      (error: Error) => {
+        s.sending -= delta
+        if (s.shared === 0 && s.sending === 0 && s.pending === 0 && this.keys.get(k) === s) this.keys.delete(k)
+        this.options.onError?.(error)
+        cb(error, null)
+      }
+    )
+  }
+
+  /** Send every key's pending count, in one pipelined round trip. */
+  async flush(): Promise<void> {
+    this.timer = null
+    const sends: Promise<void>[] = []
+    const now = this.now()
+    for (const [k, s] of this.keys) {
+      if (now >= s.windowEnd) {
+        this.keys.delete(k)
+        continue
+      }
+      if (s.pending === 0) continue
+      const delta = s.pending
+      s.pending = 0
+      s.sending += delta
+      sends.push(
+        this.incrWindow(k, delta, s.windowMs).then(
+          ([current, ttl]) => {
+            s.sending -= delta
+            this.answered(s, Number(current), Number(ttl))
+          },
+          (error: unknown) => {
+            s.sending -= delta
+            this.options.onError?.(error)
+          }
+        )
+      )
+    }
+    await Promise.all(sends)
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  child(routeOptions: { routeInfo: { method: string; url: string } }): LocalFirstRedisStore {
+    return new LocalFirstRedisStore(
+      this.redis,
+      `${this.prefix}${routeOptions.routeInfo.method}${routeOptions.routeInfo.url}-`,
+      this.options
+    )
+  }
+
+  private answered(s: KeyState, current: number, ttl: number): void {
+    const end = this.now() + Math.max(0, ttl)
+    // answers can arrive out of order: within one window the count only grows
+    if (current < s.shared && end <= s.windowEnd + this.flushMs) return
+    s.shared = current
+    s.windowEnd = end
+  }
+
+  private schedule(): void {
+    if (this.timer) return
+    this.timer = setTimeout(() => void this.flush(), this.flushMs)
+    this.timer.unref()
+  }
+}

@@ -1,0 +1,85 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { LocalFirstRedisStore, type RateLimitResult } from '../../src/plugins/rate-limit-store.js'
+
+const url = process.env.REDIS_URL
+if (!url) {
+  t.plan(0, 'REDIS_URL is not set: the shared rate-limit store needs a Redis (CI provides one)')
+} else {
+  const redis = new Redis(url, { enableAutoPipelining: true })
+  t.teardown(() => redis.disconnect())
+  const incr = (store: LocalFirstRedisStore, key: string, windowMs: number, max: number) =>
+    new Promise<RateLimitResult>((resolve, reject) => store.incr(key, (error, result) => (error ? reject(error) : resolve(result!)), windowMs, max))
+  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1])
+
+  t.test('one process: the count is exact, and the limit falls on the max+1st request', async (t) => {
+    for (const max of [1, 3, 50, 600]) {
+      const store = new LocalFirstRedisStore(redis, `test-rl:${randomUUID()}:`, { flushMs: 20 })
+      const seen: number[] = []
+      for (let i = 0; i < max + 3; i++) seen.push((await incr(store, 'sub:a', 60_000, max)).current)
+      t.same(seen, Array.from({ length: max + 3 }, (_, i) => i + 1), `max ${max}: every request gets its own place in the window`)
+      await store.flush()
+      t.equal(Number(await redis.get(`${(store as unknown as { prefix: string }).prefix}sub:a`)), max + 3, 'and Redis holds the same count')
+      store.close()
+    }
+  })
+
+  t.test('far from the limit no request waits for Redis; near it every request does', async (t) => {
+    const store = new LocalFirstRedisStore(redis, `test-rl:${randomUUID()}:`, { flushMs: 60_000 })
+    await incr(store, 'k', 60_000, 1000) // the first of a window asks Redis
+    const before = await commands()
+    for (let i = 0; i < 500; i++) await incr(store, 'k', 60_000, 1000)
+    const during = (await commands()) - before
+    t.ok(during <= 2, `500 requests far from the limit: ${during} Redis commands besides INFO`)
+    const store2 = new LocalFirstRedisStore(redis, `test-rl:${randomUUID()}:`, { flushMs: 60_000 })
+    await incr(store2, 'k', 60_000, 10)
+    const start = await commands()
+    for (let i = 0; i < 15; i++) await incr(store2, 'k', 60_000, 10)
+    t.ok((await commands()) - start >= 10, 'within the margin (10 %, at least 1) each request is counted in Redis first')
+    store.close()
+    store2.close()
+  })
+
+  t.test('two processes share the budget: the overshoot is bounded by one flush interval', async (t) => {
+    const prefix = `test-rl:${randomUUID()}:`
+    const a = new LocalFirstRedisStore(redis, prefix, { flushMs: 10 })
+    const b = new LocalFirstRedisStore(redis, prefix, { flushMs: 10 })
+    const max = 200
+    let admitted = 0
+    for (let i = 0; i < 400; i++) {
+      const r = await incr(i % 2 === 0 ? a : b, 'sub:shared', 60_000, max)
+      if (r.current <= max) admitted++
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 15)) // flushes happen
+    }
+    t.ok(admitted >= max * 0.9, `admitted ${admitted}: the budget is not split in half`)
+    t.ok(admitted <= max + 20, `admitted ${admitted}: at most one flush interval of requests past ${max}`)
+    await a.flush()
+    await b.flush()
+    t.equal(Number(await redis.get(`${prefix}sub:shared`)), 400, 'every request was counted once in Redis')
+    a.close()
+    b.close()
+  })
+
+  t.test('a new window starts with the key\'s expiry', async (t) => {
+    const store = new LocalFirstRedisStore(redis, `test-rl:${randomUUID()}:`, { flushMs: 5 })
+    for (let i = 0; i < 3; i++) await incr(store, 'w', 150, 3)
+    t.equal((await incr(store, 'w', 150, 3)).current, 4, 'over the limit inside the window')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const fresh = await incr(store, 'w', 150, 3)
+    t.equal(fresh.current, 1, 'counted from 1 again after the window')
+    t.ok(fresh.ttl > 0 && fresh.ttl <= 150, `with the new window's ttl (${fresh.ttl} ms)`)
+    store.close()
+  })
+
+  t.test('Redis away: the waiting request fails (the plugin lets it pass) and the error is reported', async (t) => {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    dead.on('error', () => {})
+    let errors = 0
+    const store = new LocalFirstRedisStore(dead, 'test-rl:dead:', { onError: () => errors++ })
+    await t.rejects(incr(store, 'x', 60_000, 10))
+    t.equal(errors, 1)
+    store.close()
+    dead.disconnect()
+  })
+}
