@@ -10,7 +10,7 @@
  * @see https://github.com/fastify/under-pressure
  */
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
+import helmet, { type HelmetOptions } from 'helmet'
 import cors from '@fastify/cors'
 import underPressure from '@fastify/under-pressure'
 import { corsOrigins } from '../config.js'
@@ -26,6 +26,20 @@ declare module 'fastify' {
 }
 
 const LARGE_LIST = 100
+
+/** The headers helmet sets for `options` (helmet's middleware run once against a recording response). */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const response = {
+    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+    getHeader: (name: string) => headers[name.toLowerCase()]
+  }
+  let failure: unknown
+  helmet(options)({} as never, response as never, (error?: unknown) => void (failure = error))
+  if (failure) throw failure
+  return Object.freeze(headers) as Record<string, string>
+}
 /** a cold start (module loading, JIT, pools) keeps the event loop busy: judge pressure after it */
 export const STARTUP_GRACE_MS = 5_000
 
@@ -33,8 +47,13 @@ export default fp<{ startupGraceMs?: number }>(
   async (fastify, opts) => {
     const config = fastify.appConfig
     const graceMs = opts.startupGraceMs ?? STARTUP_GRACE_MS
-    // JSON API: CSP is for HTML; Swagger UI's inline bootstrap would break under a strict one
-    await fastify.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+    // JSON API: CSP is for HTML; Swagger UI's inline bootstrap would break under a strict one.
+    // The headers do not depend on the request: helmet runs once, each reply gets its result.
+    const securityHeaders = helmetHeaders({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+    fastify.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(securityHeaders)
+      done()
+    })
     const origins = corsOrigins(config)
     if (origins.length > 0) {
       await fastify.register(cors, {

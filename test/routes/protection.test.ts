@@ -33,6 +33,11 @@ t.test('security headers, CORS allowlist, body limits', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/healthz' })
   t.equal(res.headers['x-content-type-options'], 'nosniff')
   t.ok(res.headers['strict-transport-security'])
+  // helmet's headers (computed once) on every answer, errors included
+  const missing = await app.inject({ method: 'GET', url: `/api/users/${randomUUID()}`, headers: auth(randomUUID(), 'admin') })
+  t.equal(missing.statusCode, 404)
+  t.match(missing.headers, { 'x-content-type-options': 'nosniff', 'x-frame-options': 'SAMEORIGIN', 'cross-origin-resource-policy': 'same-site', 'referrer-policy': 'no-referrer', 'x-xss-protection': '0', 'strict-transport-security': /max-age=\d+/ })
+  t.notOk(missing.headers['content-security-policy'], 'no CSP on a JSON API (Swagger UI needs its inline script)')
   const allowed = await app.inject({ method: 'OPTIONS', url: '/api/users/', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } })
   t.equal(allowed.headers['access-control-allow-origin'], 'https://app.example.com')
   const denied = await app.inject({ method: 'OPTIONS', url: '/api/users/', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } })
