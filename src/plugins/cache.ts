@@ -13,8 +13,11 @@ import type { Metrics } from '../metrics.js'
 export interface CacheStore {
   readonly kind: 'redis' | 'memory'
   get(key: string): Promise<string | null>
-  /** several keys in one round trip */
-  getMany(keys: string[]): Promise<Array<string | null>>
+  /**
+   * A generation counter and an entry in one round trip. The entry may come back as bytes (Redis:
+   * no decoding of a body that is only going to be written to a socket again).
+   */
+  getEntry(generationKey: string, key: string): Promise<[generation: string | null, entry: Buffer | string | null]>
   set(key: string, value: string, ttlSeconds: number): Promise<void>
   incr(key: string): Promise<number>
   del(keys: string[]): Promise<void>
@@ -36,8 +39,8 @@ export class MemoryStore implements CacheStore {
     if (counter !== undefined) return String(counter)
     return this.lru.get(key) ?? null
   }
-  async getMany(keys: string[]) {
-    return Promise.all(keys.map((k) => this.get(k)))
+  async getEntry(generationKey: string, key: string): Promise<[string | null, string | null]> {
+    return [await this.get(generationKey), await this.get(key)]
   }
   async set(key: string, value: string, ttlSeconds: number) {
     this.lru.set(key, value, { ttl: ttlSeconds * 1000 })
@@ -65,8 +68,9 @@ export class RedisStore implements CacheStore {
   async get(key: string) {
     return this.redis.get(key)
   }
-  async getMany(keys: string[]) {
-    return this.redis.mget(...keys)
+  async getEntry(generationKey: string, key: string): Promise<[string | null, Buffer | null]> {
+    const [generation, entry] = await this.redis.mgetBuffer(generationKey, key)
+    return [generation ? generation.toString('latin1') : null, entry ?? null]
   }
   async set(key: string, value: string, ttlSeconds: number) {
     await this.redis.set(key, value, 'EX', ttlSeconds)
@@ -113,6 +117,11 @@ export async function waitReady(redis: Redis, ms = 2000): Promise<boolean> {
     }
     redis.once('ready', onReady)
   })
+}
+
+/** What follows position `cut` of a cached entry (bytes stay bytes, without a copy). */
+export function after(entry: Buffer | string, cut: number): Buffer | string {
+  return typeof entry === 'string' ? entry.slice(cut + 1) : entry.subarray(cut + 1)
 }
 
 /** After FAILURE_THRESHOLD consecutive errors, bypass the store for COOL_DOWN_MS, then try again. */
@@ -218,17 +227,19 @@ export class ResilientCache {
    * "<generation>\n<body>"). The entry counts only if it was made at the current generation.
    * Returns null generation when the store can't be read (then: don't cache).
    */
-  async getForUser(userUuid: string, key: string): Promise<{ generation: string | null; value: string | null }> {
+  async getForUser(userUuid: string, key: string): Promise<{ generation: string | null; value: Buffer | string | null }> {
     if (this.pendingBumps.size > 0 && !(await this.flushPendingBumps())) {
       this.metrics.cacheRequests.inc({ result: 'bypass' })
       return { generation: null, value: null }
     }
-    const result = await this.guard(() => this.store.getMany([`gen:${userUuid}`, key]), null, 'error')
+    const result = await this.guard(() => this.store.getEntry(`gen:${userUuid}`, key), null, 'error')
     if (!result.ok || !result.value) return { generation: null, value: null }
     const generation = result.value[0] ?? '0'
     const stored = result.value[1]
+    // "<generation>\n<rest>": the rest counts only if it was made at the current generation
     const cut = stored ? stored.indexOf('\n') : -1
-    const value = stored && cut > 0 && stored.slice(0, cut) === generation ? stored.slice(cut + 1) : null
+    const made = stored && cut > 0 ? (typeof stored === 'string' ? stored.slice(0, cut) : stored.toString('latin1', 0, cut)) : null
+    const value = stored && made === generation ? after(stored, cut) : null
     this.metrics.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' })
     return { generation, value }
   }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { after } from './cache.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,13 +37,14 @@ export default fp(
     const inflight = new Map<string, Promise<string>>() // keyed with the generation: one load per version
     const JSON_TYPE = 'application/json; charset=utf-8'
 
-    // a cached entry is "<etag>\n<body>": the ETag is hashed once, when the entry is made
-    const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64url')}"`
-    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string) => {
+    // a cached entry is "<etag>\n<body>": the ETag is hashed once, when the entry is made; from
+    // Redis it arrives as bytes and the body goes to the socket without being decoded
+    const etagOf = (body: string | Buffer) => `"${createHash('sha1').update(body).digest('base64url')}"`
+    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer) => {
       const cut = entry.indexOf('\n')
       // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
-      if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', entry.slice(0, cut))
-      return reply.type(JSON_TYPE).send(entry.slice(cut + 1))
+      if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', typeof entry === 'string' ? entry.slice(0, cut) : entry.toString('latin1', 0, cut))
+      return reply.type(JSON_TYPE).send(after(entry, cut))
     }
 
     fastify.decorate('readThrough', async function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '') {
@@ -83,10 +85,10 @@ export default fp(
     })
 
     fastify.addHook('onSend', async (request, reply, payload) => {
-      if (request.method !== 'GET' || reply.statusCode !== 200 || typeof payload !== 'string') return payload
-      let body = payload
+      if (request.method !== 'GET' || reply.statusCode !== 200 || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return payload
+      let body: string | Buffer = payload
       const fields = (request.query as { fields?: string } | undefined)?.fields
-      if (fields && request.url.startsWith('/api')) body = JSON.stringify(project(JSON.parse(payload), fields.split(',')))
+      if (fields && request.url.startsWith('/api')) body = JSON.stringify(project(JSON.parse(payload.toString()), fields.split(',')))
       const etag = (reply.getHeader('etag') as string | undefined) ?? etagOf(body)
       reply.header('etag', etag)
       if (!reply.getHeader('cache-control')) {

@@ -64,7 +64,7 @@ t.test('circuit breaker: a failing store is bypassed, never an error', async (t)
   const broken: CacheStore = {
     kind: 'redis',
     get: async () => { calls++; throw new Error('down') },
-    getMany: async () => { calls++; throw new Error('down') },
+    getEntry: async () => { calls++; throw new Error('down') },
     set: async () => { calls++; throw new Error('down') },
     incr: async () => { calls++; throw new Error('down') },
     del: async () => {},
