@@ -1,7 +1,7 @@
 /**
- * Score inputs and stored scores. Inputs are read by bounded windows (7 days of activity and
- * sleep, 28 days of bio-metrics, blood panels of the last 12 months), each an index range scan on
- * a primary key, so the cost does not grow with a user's history.
+ * Score inputs and stored scores. Inputs are read by bounded windows (the algorithm's: e.g. 28 days
+ * of activity, sleep and bio-metrics, blood panels of the last 12 months), each an index range scan
+ * on a primary key, so the cost does not grow with a user's history.
  */
 import { sql, type Kysely } from 'kysely'
 import type { DB } from './database.js'
@@ -14,19 +14,30 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10)
 }
 
-/** Windows that serve every score date in [from, to]. */
-export async function loadScoreInput(db: DB, userUuid: string, from: string, to: string): Promise<Omit<HealthScoreInput, 'date'> | null> {
+/** What one read must cover to serve every score date up to `to` (services/scores.ts derives it from the algorithm's windows). */
+export interface ScoreInputBounds {
+  activityFrom: string
+  sleepFrom: string
+  /** bio-metric readings in [biometricsFrom, biometricsBefore) */
+  biometricsFrom: Date
+  biometricsBefore: Date
+  bloodFrom: string
+  to: string
+}
+
+export async function loadScoreInput(db: DB, userUuid: string, bounds: ScoreInputBounds): Promise<Omit<HealthScoreInput, 'date'> | null> {
+  const { to } = bounds
   const user = await db.selectFrom('users').select(['birth_date', 'sex', 'data_version', 'timezone']).where('user_uuid', '=', userUuid).executeTakeFirst()
   if (!user) return null
   const [activity, sleep, biometrics, blood] = await Promise.all([
     any(db).selectFrom('physical_activity').select(['date', 'steps', 'active_minutes', 'moderate_minutes', 'vigorous_minutes', 'distance_m', 'calories_kcal', 'quality'])
-      .where('user_uuid', '=', userUuid).where('date', '>=', addDays(from, -6)).where('date', '<=', to).execute(),
+      .where('user_uuid', '=', userUuid).where('date', '>=', bounds.activityFrom).where('date', '<=', to).execute(),
     any(db).selectFrom('sleep_activity').select(['date', 'sleep_start', 'sleep_end', 'total_sleep_minutes', 'deep_minutes', 'rem_minutes', 'light_minutes', 'awake_minutes', 'quality'])
-      .where('user_uuid', '=', userUuid).where('date', '>=', addDays(from, -6)).where('date', '<=', to).execute(),
+      .where('user_uuid', '=', userUuid).where('date', '>=', bounds.sleepFrom).where('date', '<=', to).execute(),
     any(db).selectFrom('bio_metrics').select(['recorded', 'resting_heart_rate_bpm', 'hrv_rmssd_ms', 'systolic_mmhg', 'diastolic_mmhg', 'spo2_pct', 'weight_kg', 'body_fat_pct', 'heart_rate_bpm', 'respiratory_rate_bpm', 'body_temperature_c', 'quality'])
-      .where('user_uuid', '=', userUuid).where('recorded', '>=', new Date(`${addDays(from, -27)}T00:00:00Z`)).where('recorded', '<', new Date(`${addDays(to, 1)}T00:00:00Z`)).execute(),
+      .where('user_uuid', '=', userUuid).where('recorded', '>=', bounds.biometricsFrom).where('recorded', '<', bounds.biometricsBefore).execute(),
     any(db).selectFrom('blood_tests').select(['test_date', 'results', 'quality'])
-      .where('user_uuid', '=', userUuid).where('test_date', '>=', addDays(from, -365)).where('test_date', '<=', to).execute()
+      .where('user_uuid', '=', userUuid).where('test_date', '>=', bounds.bloodFrom).where('test_date', '<=', to).execute()
   ])
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null))
   return {

@@ -5,7 +5,7 @@
  * reflects it. The worker precomputes the same scores in the background from the outbox.
  */
 import type { FastifyInstance } from 'fastify'
-import { computeHealthScore, getAlgorithm, LATEST_ALGORITHM_VERSION, type AlgorithmDefinition, type HealthScoreResult } from '../domain/score/index.js'
+import { computeHealthScore, computeScoreWindow, getAlgorithm, LATEST_ALGORITHM_VERSION, type AlgorithmDefinition, type HealthScoreResult } from '../domain/score/index.js'
 import { NotFound } from '../domain/errors.js'
 import type { DB } from '../repositories/database.js'
 import { addDays, findScore, listScores, loadScoreInput, storeScores, userDataVersion } from '../repositories/scores.js'
@@ -34,7 +34,17 @@ export async function computeAndStore(app: FastifyInstance, db: DB, userUuid: st
   const version = await userDataVersion(db, userUuid)
   if (!version) return []
   const started = process.hrtime.bigint()
-  const input = await loadScoreInput(db, userUuid, from, to)
+  // the windows of the first and last date (with the time-zone slack of the bio-metric window)
+  const first = computeScoreWindow(from, algorithm)
+  const last = computeScoreWindow(to, algorithm)
+  const input = await loadScoreInput(db, userUuid, {
+    activityFrom: first.activityFrom,
+    sleepFrom: first.sleepFrom,
+    biometricsFrom: new Date(first.baselineStartMs),
+    biometricsBefore: new Date(last.endMs),
+    bloodFrom: first.bloodFrom,
+    to
+  })
   if (!input) return []
   const results: HealthScoreResult[] = []
   for (let date = from; date <= to; date = addDays(date, 1)) results.push(computeHealthScore({ ...input, date }, algorithm))

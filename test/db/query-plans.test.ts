@@ -60,7 +60,7 @@ t.test('every list and lookup query uses an index at 200k rows', async (t) => {
     await records.findRecord(db, spec, someone, spec.keyKind === 'timestamp' ? '2026-01-05T00:00:00.000Z' : '2026-01-05')
     if (spec.anomaly) await records.baselineRows(db, spec, [someone], '2026-01-01T00:00:00.000Z', '2026-01-29T00:00:00.000Z')
   }
-  await loadScoreInput(db, someone, '2026-01-20', '2026-01-20')
+  await loadScoreInput(db, someone, { activityFrom: '2025-12-24', sleepFrom: '2025-12-24', biometricsFrom: new Date('2025-12-23T10:00:00Z'), biometricsBefore: new Date('2026-01-21T12:00:00Z'), bloodFrom: '2025-01-20', to: '2026-01-20' })
   await findScore(db, someone, '2026-01-20', 'v2')
   await listScores(db, someone, 'v2', '2026-01-01', '2026-01-30', 366)
   await findUser(db, someone)

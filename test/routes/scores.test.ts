@@ -45,6 +45,22 @@ t.test('write then read: the score reflects the write', async (t) => {
   t.equal(again.computed_at, after.computed_at, 'the second read is the stored fast path')
 })
 
+t.test('the score reads the active algorithm\'s windows: v3 levels cover 28 days of activity', async (t) => {
+  const u = await createUser(app, { timezone: 'UTC' })
+  // this week 7 000 steps a day, the three weeks before 9 000–13 000 (not far enough to be suspect)
+  const items = Array.from({ length: 28 }, (_, i) => ({ user_uuid: u, date: day(i), steps: i < 7 ? 7000 : 9000 + (i % 5) * 1000, moderate_minutes: 20 }))
+  t.equal((await app.inject({ method: 'POST', url: '/api/physical-activity/batch', headers: auth(u), payload: { items } })).statusCode, 200)
+  const sleep = Array.from({ length: 7 }, (_, i) => ({ user_uuid: u, date: day(i), total_sleep_minutes: 450 }))
+  t.equal((await app.inject({ method: 'POST', url: '/api/sleep-activity/batch', headers: auth(u), payload: { items: sleep } })).statusCode, 200)
+  const s = await score(u)
+  t.equal(s.algorithm_version, 'v3')
+  t.equal(s.state, 'ok', JSON.stringify(s).slice(0, 600))
+  const steps = s.components.activity.contributors.find((c: { name: string }) => c.name === 'steps')
+  t.equal(s.excluded_readings, 0)
+  // the 28-day level (about 10 000), not this week's 7 000 alone
+  t.ok(steps.value > 8500 && steps.value < 11500, `steps level over 28 days (${steps.value})`)
+})
+
 t.test('worker: killed between write and computation, the score becomes current on restart', async (t) => {
   const u = await createUser(app, { timezone: 'UTC' })
   await seedWeek(u, 8000, 420)

@@ -7,30 +7,31 @@ import {
   WEEKLY_ACTIVE_MINUTES_CURVE,
   scoreOnCurve,
 } from './curves.js'
-import { collapseDuplicateDays, groupValues, nonNegative, winsorizedMean } from './robust-stats.js'
+import { DAYS_PER_WEEK, dailyLevel, type LevelRule } from './daily-level.js'
+import { groupValues, nonNegative } from './robust-stats.js'
 import type { ActivityDayInput, AlgorithmDefinition } from './types.js'
 
 /**
- * Activity component: weekly moderate-to-vigorous minutes (WHO 2020) and steps per day (Paluch 2022),
- * over the 7-day window. `days` are the window's records with quality 'ok'.
+ * Activity component: weekly moderate-to-vigorous minutes (WHO 2020) and steps per day (Paluch 2022).
+ * `days` are the records with quality 'ok' of the days the algorithm reads: the current week
+ * (v1, v2), or the longer level window from v3 (`windows.dailyLevelDays`). Either way a contributor
+ * needs `minimums.dailyValues` days with a value within the current week (`weekFrom` … scored day),
+ * and the coverage is the share of that week with data, so v3 asks no more of a new user than v2.
  */
 export function computeActivityComponent(
   days: readonly ActivityDayInput[],
   algorithm: AlgorithmDefinition,
   age: number | null,
+  weekFrom: string,
 ): ComponentComputation | null {
   const minutesByDay = groupValues(days, (d) => d.date, moderateEquivalentMinutes)
   const stepsByDay = groupValues(days, (d) => d.date, (d) => nonNegative(d.steps))
-  const windowDays = algorithm.windows.activityDays
-  const minimum = algorithm.minimums.dailyValues
-  const daysWithData = new Set([...minutesByDay.keys(), ...stepsByDay.keys()]).size
+  const level: LevelRule = { minimum: algorithm.minimums.dailyValues, weekFrom }
+  const daysWithData = new Set([...minutesByDay.keys(), ...stepsByDay.keys()].filter((day) => day >= weekFrom)).size
   return assembleComponent(
-    [
-      scoreWeeklyActiveMinutes(collapseDuplicateDays(minutesByDay), windowDays, minimum),
-      scoreDailySteps(collapseDuplicateDays(stepsByDay), minimum, age),
-    ],
+    [scoreWeeklyActiveMinutes(minutesByDay, level), scoreDailySteps(stepsByDay, level, age)],
     algorithm.contributorWeights.activity,
-    daysWithData / windowDays,
+    daysWithData / algorithm.windows.activityDays,
   )
 }
 
@@ -47,14 +48,16 @@ export function moderateEquivalentMinutes(day: ActivityDayInput): number | null 
 }
 
 /**
- * Weekly minutes = 7 × the 1-winsorized daily mean: the single most active day counts like the
- * second most active one. That keeps one corrupt day from filling the weekly target, and follows
- * the guidelines' advice to spread activity over the week; a one-session-a-week exerciser is
- * under-credited (documented limitation).
+ * Weekly minutes = 7 × the 1-winsorized daily mean: in v1/v2, over the week, the single most active
+ * day counts like the second most active one. That keeps one corrupt day from filling the weekly
+ * target, and follows the guidelines' advice to spread activity over the week; a
+ * one-session-a-week exerciser is under-credited by a 7-day window (documented limitation), not by
+ * v3's 28-day one, where four weekly sessions stay four.
  */
-function scoreWeeklyActiveMinutes(dailyMinutes: number[], windowDays: number, minimum: number): ScoredContributor | null {
-  if (dailyMinutes.length < minimum) return null
-  const weekly = winsorizedMean(dailyMinutes) * windowDays
+function scoreWeeklyActiveMinutes(minutesByDay: ReadonlyMap<string, readonly number[]>, rule: LevelRule): ScoredContributor | null {
+  const daily = dailyLevel(minutesByDay, rule)
+  if (daily === null) return null
+  const weekly = daily * DAYS_PER_WEEK
   return {
     name: 'moderate_vigorous_minutes',
     value: displayValue(weekly, 0),
@@ -66,10 +69,10 @@ function scoreWeeklyActiveMinutes(dailyMinutes: number[], windowDays: number, mi
 }
 
 /** Steps per day (1-winsorized mean), on the age-dependent Paluch curve; unknown age uses the under-60 curve. */
-function scoreDailySteps(dailySteps: number[], minimum: number, age: number | null): ScoredContributor | null {
-  if (dailySteps.length < minimum) return null
+function scoreDailySteps(stepsByDay: ReadonlyMap<string, readonly number[]>, rule: LevelRule, age: number | null): ScoredContributor | null {
+  const steps = dailyLevel(stepsByDay, rule)
+  if (steps === null) return null
   const curve = age !== null && age >= STEPS_OLDER_ADULT_AGE ? STEPS_CURVE_60_AND_OVER : STEPS_CURVE_UNDER_60
-  const steps = winsorizedMean(dailySteps)
   return {
     name: 'steps',
     value: displayValue(steps, 0),

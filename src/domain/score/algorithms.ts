@@ -12,14 +12,15 @@ import type { AlgorithmDefinition } from './types.js'
  */
 
 /**
- * Shared by v1 and v2.
+ * Shared by every version.
  * @see Oura score bands [77] (confirmed by search, support.ouraring.com 360025445574): 85–100
  *   optimal, 70–84 good, 60–69 fair, 0–59 pay attention. Adopted as-is; the names are ours.
  */
 const OURA_BANDS = { excellent: 85, good: 70, fair: 60 } as const
 
 /**
- * Windows: 7 days of activity and sleep (the weekly unit of the WHO target [10]); a 28-day personal
+ * Windows: 7 days of activity and sleep (the weekly unit of the WHO target [10]; from v3 the
+ * current week, with levels averaged over `dailyLevelDays`, see V3); a 28-day personal
  * baseline (Oura learns a baseline in about two weeks and WHOOP calibrates after 4 nights [8][61];
  * 28 days is our engineering choice from the issue); resting heart rate judged on the last 7 days
  * and HRV on the last 14, as Oura's HRV balance does ("average HRV from the past 14 days against
@@ -120,6 +121,39 @@ const V2: AlgorithmDefinition = {
   },
 }
 
+/**
+ * v3 keeps every target, curve and weight of v2; it changes how activity and sleep days are
+ * aggregated, so that one wrong or duplicated day cannot move the total by more than one point
+ * (docs/health-score.md §7; v1/v2 allow up to 3).
+ *
+ * Level window, 28 days: ENGINEERING CHOICE, measured rather than sourced. With a 7-day window a
+ * day is a seventh of the level and one corrupted day moved our personas' totals by up to 2.1
+ * points before rounding; over 14 days up to 1.1, 21 days 0.7, 28 days 0.6, and a 7-night
+ * regularity alone up to 1.4 (docs/health-score.md §7 has the table). 28 days is also the span of
+ * the personal baseline and of the answer's `window`. It stays faithful to the guidelines, which
+ * describe habitual behaviour: WHO 2020 counts minutes per week [10] (weekly minutes = 7 × the
+ * 28-day daily level, i.e. the average week of the last four); Paluch 2022 relates mortality to
+ * steps per day [15]; AASM/SRS recommend ≥ 7 h regularly [14]; Oura's sleep balance likewise
+ * looks back two weeks, not one [8]. The current week still needs `minimums.dailyValues` days with
+ * data and still sets the coverage, so no user loses a component v2 would have scored. Sleep
+ * regularity is judged week by week (like the 7-day Sleep Regularity Index [20]) and averaged
+ * over the four weeks.
+ */
+const V3: AlgorithmDefinition = {
+  ...V2,
+  version: 'v3',
+  released: '2026-11-26',
+  changelog:
+    'Activity and sleep levels (weekly moderate-to-vigorous minutes, steps per day, sleep duration, ' +
+    'deep and REM shares) are the 1-winsorized daily mean over the last 28 days instead of 7 ' +
+    '(weekly minutes = 7 × that mean), and sleep regularity is the mean of the weekly regularity ' +
+    'of the last four weeks; targets, curves and weights are those of v2. One corrupted or ' +
+    'duplicated day now moves the total by at most 1 point (up to 3 in v1/v2). The current week ' +
+    'still needs 4 days with data. Scores follow a change of habits over four weeks instead of one, ' +
+    'and someone who exercises once a week is no longer under-credited.',
+  windows: { ...WINDOWS, dailyLevelDays: 28 },
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value)
@@ -129,7 +163,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Every released version, oldest first. Frozen: a released version never changes. */
-export const ALGORITHMS: readonly AlgorithmDefinition[] = deepFreeze([V1, V2])
+export const ALGORITHMS: readonly AlgorithmDefinition[] = deepFreeze([V1, V2, V3])
 
 export const LATEST_ALGORITHM_VERSION: string = ALGORITHMS[ALGORITHMS.length - 1].version
 

@@ -119,7 +119,7 @@ export const REM_SLEEP_SHARE_CURVE: ScoringCurve = {
 
 /**
  * Regularity: the 1-winsorized mean absolute deviation of the nightly sleep midpoint from the
- * week's typical midpoint, in minutes.
+ * week's typical midpoint, in minutes (from v3, the mean of that weekly value over four weeks).
  * @see Windred et al. SLEEP 2024 [60] and Cribb et al. eLife 2023 [20]: irregular sleep is tied to
  *   higher mortality, and regularity predicted it better than duration. Those studies use the Sleep
  *   Regularity Index, which needs minute-level sleep/wake data we do not receive; this midpoint

@@ -6,6 +6,7 @@
  */
 export { computeHealthScore, bandOf } from './compute-health-score.js'
 export { ALGORITHMS, LATEST_ALGORITHM_VERSION, getAlgorithm } from './algorithms.js'
+export { computeScoreWindow, type ScoreWindow } from './windows.js'
 export type {
   ActivityDayInput,
   AlgorithmDefinition,

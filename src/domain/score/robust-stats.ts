@@ -40,19 +40,14 @@ export function medianAbsoluteDeviation(values: readonly number[], center: numbe
  * Winsorized means are a textbook robust estimator (Wilcox 2012, Introduction to Robust Estimation,
  * research file [70]); winsorizing exactly one value per side is our engineering choice, sized to
  * the "one outlier" guarantee of docs/health-score.md.
- *
- * `perSide` generalises it (k-winsorized mean): the k lowest values are replaced by the (k+1)-th
- * lowest and the k highest by the (k+1)-th highest; k shrinks to ⌊(n − 1) / 2⌋ for short lists, so
- * at least one value is always kept. perSide = 1 is the rule above, to the last bit.
  */
-export function winsorizedMean(values: readonly number[], perSide = 1): number {
+export function winsorizedMean(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('winsorized mean of an empty list')
   const sorted = ascending(values)
   const n = sorted.length
-  const k = Math.max(0, Math.min(Math.floor(perSide), Math.floor((n - 1) / 2)))
-  for (let i = 0; i < k; i++) {
-    sorted[i] = sorted[k]
-    sorted[n - 1 - i] = sorted[n - 1 - k]
+  if (n >= 3) {
+    sorted[0] = sorted[1]
+    sorted[n - 1] = sorted[n - 2]
   }
   return sumAscending(sorted) / n
 }

@@ -71,9 +71,9 @@ export interface HealthScoreInput {
      */
     timezone?: string | null
   }
-  /** The last 7 days (more is tolerated and ignored). */
+  /** The last 7 days for v1/v2, 28 for v3 (`windows.dailyLevelDays`); more is tolerated and ignored. */
   activity: ActivityDayInput[]
-  /** The last 7 nights (more is tolerated and ignored). */
+  /** The last 7 nights for v1/v2, 28 for v3; more is tolerated and ignored. */
   sleep: SleepNightInput[]
   /** The last 28 days (more is tolerated and ignored). */
   biometrics: BiometricReadingInput[]
@@ -150,7 +150,7 @@ export interface AlgorithmDefinition {
   windows: Readonly<{
     /** The current week of activity: its days decide the minimum, the coverage and (v1, v2) every value. */
     activityDays: number
-    /** The current week of sleep: as activityDays; sleep regularity is always judged on these nights. */
+    /** The current week of sleep: as activityDays; sleep regularity is judged on weeks of this many nights. */
     sleepDays: number
     /**
      * From v3: days, ending on the scored day, over which the activity and sleep levels are averaged
@@ -165,11 +165,6 @@ export interface AlgorithmDefinition {
     hrvRecentDays: number
     bloodMonths: number
   }>
-  /**
-   * From v3: how many of the lowest and of the highest daily values the activity and sleep levels
-   * winsorize (see robust-stats winsorizedMean). Absent (v1, v2): 1.
-   */
-  dailyWinsorizedPerSide?: number
   minimums: Readonly<{
     /** Components needed for a score; fewer gives state 'insufficient_data'. */
     components: number

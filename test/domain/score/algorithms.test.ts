@@ -14,6 +14,7 @@ t.test('the registry', async (t) => {
   t.equal(LATEST_ALGORITHM_VERSION, ALGORITHMS[ALGORITHMS.length - 1].version, 'the latest is the last one')
   t.equal(getAlgorithm('v1')?.version, 'v1')
   t.equal(getAlgorithm('v2')?.version, 'v2')
+  t.equal(getAlgorithm('v3')?.version, 'v3')
   t.equal(getAlgorithm('v0'), undefined)
   t.equal(getAlgorithm(''), undefined)
 })
@@ -53,4 +54,21 @@ t.test('v2 differs from v1 in a documented way', async (t) => {
   t.equal(v2.contributorWeights.biometrics.resting_heart_rate_level, 0.15, 'v2 does')
   t.match(v2.changelog, /Zhang/, 'the changelog cites its source')
   t.strictSame(v2.componentWeights, v1.componentWeights, 'component weights unchanged')
+})
+
+t.test('v3 differs from v2 in a documented way: only how activity and sleep days are aggregated', async (t) => {
+  const v1 = getAlgorithm('v1') as AlgorithmDefinition
+  const v2 = getAlgorithm('v2') as AlgorithmDefinition
+  const v3 = getAlgorithm('v3') as AlgorithmDefinition
+  t.equal(v1.windows.dailyLevelDays, undefined, 'v1 averages activity and sleep over the week')
+  t.equal(v2.windows.dailyLevelDays, undefined, 'so does v2')
+  t.equal(v3.windows.dailyLevelDays, 28, 'v3 over 28 days')
+  t.strictSame({ ...v3.windows, dailyLevelDays: undefined }, { ...v2.windows, dailyLevelDays: undefined }, 'every other window unchanged')
+  t.strictSame(v3.componentWeights, v2.componentWeights, 'component weights unchanged')
+  t.strictSame(v3.contributorWeights, v2.contributorWeights, 'contributor weights unchanged')
+  t.strictSame(v3.bands, v2.bands, 'bands unchanged')
+  t.strictSame(v3.minimums, v2.minimums, 'minimums unchanged (4 days of the current week)')
+  t.match(v3.changelog, /28 days/, 'the changelog states the window')
+  t.match(v3.changelog, /at most 1 point/, 'and the guarantee it buys')
+  t.equal(v3.released, '2026-11-26')
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { addDays } from '../../../src/domain/score/dates.js'
 import {
+  ALGORITHMS,
   LATEST_ALGORITHM_VERSION,
   computeHealthScore,
   getAlgorithm,
@@ -43,22 +44,25 @@ t.test('data only outside the windows counts for nothing', async (t) => {
   t.equal(computeHealthScore(suspectOutside, latest).excluded_readings, 0, 'suspect records outside the windows are not counted either')
 })
 
-t.test('all readings suspect: insufficient_data, every in-window reading counted as excluded', async (t) => {
-  const input = buildPersonaInput(HEALTHY_AVERAGE, 1)
-  const suspect: HealthScoreInput = {
-    ...input,
-    activity: input.activity.map((d) => ({ ...d, quality: 'suspect' })),
-    sleep: input.sleep.map((n) => ({ ...n, quality: 'suspect' })),
-    biometrics: input.biometrics.map((r) => ({ ...r, quality: 'suspect' })),
-    blood: input.blood.map((p) => ({ ...p, results: p.results.map((r) => ({ ...r, quality: 'suspect' as const })) })),
-  }
-  const inWindow =
-    7 + // activity days
-    7 + // nights
-    input.biometrics.filter((r) => r.recorded >= `${addDays(SCORED_DAY, -27)}T00:00:00Z`).length +
-    6 // results of the 90-day-old panel (the 400-day-old one is outside)
-  t.strictSame(computeHealthScore(suspect, latest), { ...insufficient, excluded_readings: inWindow })
-})
+for (const algorithm of ALGORITHMS) {
+  t.test(`${algorithm.version}: all readings suspect: insufficient_data, every in-window reading counted as excluded`, async (t) => {
+    const input = buildPersonaInput(HEALTHY_AVERAGE, 1)
+    const suspect: HealthScoreInput = {
+      ...input,
+      activity: input.activity.map((d) => ({ ...d, quality: 'suspect' })),
+      sleep: input.sleep.map((n) => ({ ...n, quality: 'suspect' })),
+      biometrics: input.biometrics.map((r) => ({ ...r, quality: 'suspect' })),
+      blood: input.blood.map((p) => ({ ...p, results: p.results.map((r) => ({ ...r, quality: 'suspect' as const })) })),
+    }
+    const dailyDays = Math.max(algorithm.windows.activityDays, algorithm.windows.dailyLevelDays ?? 0) // 7 in v1/v2, 28 from v3
+    const inWindow =
+      dailyDays + // activity days
+      dailyDays + // nights
+      input.biometrics.filter((r) => r.recorded >= `${addDays(SCORED_DAY, -27)}T00:00:00Z`).length +
+      6 // results of the 90-day-old panel (the 400-day-old one is outside)
+    t.strictSame(computeHealthScore(suspect, algorithm), { ...insufficient, algorithm_version: algorithm.version, excluded_readings: inWindow })
+  })
+}
 
 t.test('an invalid date is a programming error of the caller', async (t) => {
   for (const date of ['2026-02-30', '31/03/2026', '', '2026-3-1']) {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { ALGORITHMS, computeHealthScore, type AlgorithmDefinition, type HealthScoreInput } from '../../../src/domain/score/index.js'
-import { SCORED_PERSONAS, dayInLastWeek, personaInput } from './helpers/arbitraries.js'
+import { SCORED_PERSONAS, dayInLastFourWeeks, dayInLastWeek, personaInput } from './helpers/arbitraries.js'
 import { buildPersonaInput } from './helpers/personas.js'
 
 /**
@@ -9,6 +9,9 @@ import { buildPersonaInput } from './helpers/personas.js'
  * check that neither its component nor the total goes down.
  */
 const RUNS = { numRuns: 50 }
+
+/** One night or day of the current week, one of the 28-day window (v3 levels), or all of them. */
+const oneOrAllDays = fc.oneof(dayInLastWeek, dayInLastFourWeeks, fc.constant('all' as const))
 
 function scores(input: HealthScoreInput, algorithm: AlgorithmDefinition, component: 'activity' | 'sleep' | 'biometrics' | 'blood') {
   const result = computeHealthScore(input, algorithm)
@@ -29,7 +32,7 @@ const withSleepMinutes = (input: HealthScoreInput, date: string | 'all', minutes
 
 for (const algorithm of ALGORITHMS) {
   t.test(`${algorithm.version}: more sleep toward 7–9 h never lowers the sleep component`, async (t) => {
-    const nights = fc.oneof(dayInLastWeek, fc.constant('all' as const))
+    const nights = oneOrAllDays
     fc.assert(
       fc.property(personaInput(SCORED_PERSONAS.filter((p) => p.spec.sleep !== null)), nights, fc.integer({ min: 0, max: 540 }), fc.integer({ min: 0, max: 540 }), ({ input }, date, a, b) => {
         const [less, more] = a <= b ? [a, b] : [b, a]
@@ -67,7 +70,7 @@ for (const algorithm of ALGORITHMS) {
 
   t.test(`${algorithm.version}: more steps (up to the plateau and beyond) never lower the activity component`, async (t) => {
     fc.assert(
-      fc.property(personaInput(SCORED_PERSONAS.filter((p) => p.spec.activity !== null)), fc.oneof(dayInLastWeek, fc.constant('all' as const)), fc.integer({ min: 1, max: 12_000 }), ({ input }, date, extra) => {
+      fc.property(personaInput(SCORED_PERSONAS.filter((p) => p.spec.activity !== null)), oneOrAllDays, fc.integer({ min: 1, max: 12_000 }), ({ input }, date, extra) => {
         const more: HealthScoreInput = {
           ...input,
           activity: input.activity.map((d) => (date === 'all' || d.date === date ? { ...d, steps: (d.steps as number) + extra } : d)),

@@ -1,11 +1,13 @@
 import t from 'tap'
 import { addDays } from '../../../src/domain/score/dates.js'
 import {
+  ALGORITHMS,
   LATEST_ALGORITHM_VERSION,
   computeHealthScore,
   getAlgorithm,
   type AlgorithmDefinition,
   type HealthScoreInput,
+  type HealthScoreResult,
 } from '../../../src/domain/score/index.js'
 import { HEALTHY_AVERAGE, PERSONAS, personaNamed } from './helpers/persona-catalog.js'
 import { SCORED_DAY, buildPersonaInput, emptyReading } from './helpers/personas.js'
@@ -13,35 +15,40 @@ import { SCORED_DAY, buildPersonaInput, emptyReading } from './helpers/personas.
 const latest = getAlgorithm(LATEST_ALGORITHM_VERSION) as AlgorithmDefinition
 const v1 = getAlgorithm('v1') as AlgorithmDefinition
 const v2 = getAlgorithm('v2') as AlgorithmDefinition
+const v3 = getAlgorithm('v3') as AlgorithmDefinition
 const SEEDS = [1, 2, 3]
 
 const scoreOf = (name: string, seed = 1, algorithm = latest) =>
   computeHealthScore(buildPersonaInput(personaNamed(name), seed), algorithm).score as number
 
-t.test('every persona lands in its expected band (60 days of data, seeds 1–3)', async (t) => {
-  t.ok(PERSONAS.length >= 10, 'at least ten personas')
-  for (const { spec, expectedBand } of PERSONAS) {
-    for (const seed of SEEDS) {
-      const result = computeHealthScore(buildPersonaInput(spec, seed), latest)
-      const where = `${spec.name}, seed ${seed}: score ${result.score}`
-      t.equal(result.band, expectedBand, where)
-      t.equal(result.state, expectedBand === null ? 'insufficient_data' : 'ok', where)
-      if (expectedBand === null) t.equal(result.score, null, where)
+for (const algorithm of ALGORITHMS) {
+  t.test(`${algorithm.version}: every persona lands in its expected band (60 days of data, seeds 1–3)`, async (t) => {
+    t.ok(PERSONAS.length >= 10, 'at least ten personas')
+    for (const { spec, expectedBand } of PERSONAS) {
+      for (const seed of SEEDS) {
+        const result = computeHealthScore(buildPersonaInput(spec, seed), algorithm)
+        const where = `${spec.name}, seed ${seed}: score ${result.score}`
+        t.equal(result.band, expectedBand, where)
+        t.equal(result.state, expectedBand === null ? 'insufficient_data' : 'ok', where)
+        if (expectedBand === null) t.equal(result.score, null, where)
+      }
     }
-  }
-})
+  })
+}
 
-t.test('orderings between personas', async (t) => {
-  for (const seed of SEEDS) {
-    const score = (name: string) => scoreOf(name, seed)
-    t.ok(score('athlete') > score('healthy-average'), `athlete > healthy average (seed ${seed})`)
-    t.ok(score('elderly-walker') > score('healthy-average'), `elderly walker meeting the 60+ plateau > healthy average (seed ${seed})`)
-    for (const worse of ['sedentary-short-sleeper', 'hypertensive', 'pre-diabetic', 'shift-worker', 'dyslipidemic', 'unwell-this-week']) {
-      t.ok(score('healthy-average') > score(worse), `healthy average > ${worse} (seed ${seed})`)
+for (const algorithm of ALGORITHMS) {
+  t.test(`${algorithm.version}: orderings between personas`, async (t) => {
+    for (const seed of SEEDS) {
+      const score = (name: string) => scoreOf(name, seed, algorithm)
+      t.ok(score('athlete') > score('healthy-average'), `athlete > healthy average (seed ${seed})`)
+      t.ok(score('elderly-walker') > score('healthy-average'), `elderly walker meeting the 60+ plateau > healthy average (seed ${seed})`)
+      for (const worse of ['sedentary-short-sleeper', 'hypertensive', 'pre-diabetic', 'shift-worker', 'dyslipidemic', 'unwell-this-week']) {
+        t.ok(score('healthy-average') > score(worse), `healthy average > ${worse} (seed ${seed})`)
+      }
+      t.ok(score('hypertensive') > score('sedentary-short-sleeper'), `hypertensive > sedentary short sleeper (seed ${seed})`)
     }
-    t.ok(score('hypertensive') > score('sedentary-short-sleeper'), `hypertensive > sedentary short sleeper (seed ${seed})`)
-  }
-})
+  })
+}
 
 t.test('all else equal: one changed factor moves the score the expected way', async (t) => {
   // dyslipidemic and unwell-this-week are healthy-average with only the lipids / the last week changed
@@ -146,16 +153,38 @@ t.test('v1 and v2 give different answers, so a rollback is observable', async (t
   t.ok(scoreOf('sedentary-short-sleeper', 1, v2) < scoreOf('sedentary-short-sleeper', 1, v1), 'a high resting heart rate costs more in v2')
 })
 
-t.test('passing 60 days or only the windowed data gives the same answer', async (t) => {
-  for (const { spec } of PERSONAS) {
-    const full = buildPersonaInput(spec, 2)
-    const windowed: HealthScoreInput = {
-      ...full,
-      activity: full.activity.filter((d) => d.date >= addDays(SCORED_DAY, -6)),
-      sleep: full.sleep.filter((n) => n.date >= addDays(SCORED_DAY, -6)),
-      biometrics: full.biometrics.filter((r) => r.recorded >= `${addDays(SCORED_DAY, -27)}T00:00:00Z`),
-      blood: full.blood.filter((p) => p.test_date >= addDays(SCORED_DAY, -365)),
+t.test('v2 and v3 give different answers, so a rollback is observable', async (t) => {
+  let differing = 0
+  for (const { spec, expectedBand } of PERSONAS) {
+    if (expectedBand === null) continue
+    const input = buildPersonaInput(spec, 1)
+    const second = computeHealthScore(input, v2)
+    const third = computeHealthScore(input, v3)
+    t.equal(third.algorithm_version, 'v3')
+    t.strictSame(third.components.biometrics, second.components.biometrics, `${spec.name}: same biometrics`)
+    t.strictSame(third.components.blood, second.components.blood, `${spec.name}: same blood`)
+    if (spec.activity !== null) {
+      const steps = (r: HealthScoreResult) => r.components.activity?.contributors.find((c) => c.name === 'steps')?.value
+      t.not(steps(third), steps(second), `${spec.name}: steps averaged over 28 days, not 7`)
     }
-    t.strictSame(computeHealthScore(windowed, latest), computeHealthScore(full, latest), spec.name)
+    if (second.score !== third.score) differing++
   }
+  t.ok(differing >= 3, `${differing} personas score differently under v2 and v3`)
 })
+
+for (const algorithm of ALGORITHMS) {
+  t.test(`${algorithm.version}: passing 60 days or only the windowed data gives the same answer`, async (t) => {
+    const levelDays = Math.max(algorithm.windows.activityDays, algorithm.windows.dailyLevelDays ?? 0)
+    for (const { spec } of PERSONAS) {
+      const full = buildPersonaInput(spec, 2)
+      const windowed: HealthScoreInput = {
+        ...full,
+        activity: full.activity.filter((d) => d.date >= addDays(SCORED_DAY, -(levelDays - 1))),
+        sleep: full.sleep.filter((n) => n.date >= addDays(SCORED_DAY, -(levelDays - 1))),
+        biometrics: full.biometrics.filter((r) => r.recorded >= `${addDays(SCORED_DAY, -27)}T00:00:00Z`),
+        blood: full.blood.filter((p) => p.test_date >= addDays(SCORED_DAY, -365)),
+      }
+      t.strictSame(computeHealthScore(windowed, algorithm), computeHealthScore(full, algorithm), spec.name)
+    }
+  })
+}

@@ -63,6 +63,9 @@ export const timestampInWindow = fc
 
 export const dayInLastWeek = fc.integer({ min: 0, max: 6 }).map((back) => addDays(SCORED_DAY, -back))
 
+/** Any day of the 28-day window (v3 averages activity and sleep levels over it). */
+export const dayInLastFourWeeks = fc.integer({ min: 0, max: 27 }).map((back) => addDays(SCORED_DAY, -back))
+
 /** One biometric reading carrying one metric at any plausible value. */
 export const plausibleBiometricReading = fc
   .record({ metric: fc.constantFrom(...Object.keys(BIOMETRIC_PLAUSIBILITY)), recorded: timestampInWindow })
@@ -74,21 +77,25 @@ export type DailyRecordChange =
   | { stream: 'activity'; mode: 'duplicate' | 'replace'; date: string; field: string; value: number }
   | { stream: 'sleep'; mode: 'duplicate' | 'replace'; date: string; field: string; value: number }
 
-/** A duplicate or corrupted activity/sleep record: one field at an extreme or any plausible value. */
-export const dailyRecordChange: fc.Arbitrary<DailyRecordChange> = fc.oneof(
-  fc
-    .record({ mode: fc.constantFrom('duplicate' as const, 'replace' as const), date: dayInLastWeek, field: fc.constantFrom(...Object.keys(ACTIVITY_PLAUSIBILITY)) })
-    .chain((r) => inRange(ACTIVITY_PLAUSIBILITY[r.field]).map((value) => ({ stream: 'activity' as const, ...r, value }))),
-  fc
-    .record({ mode: fc.constantFrom('duplicate' as const, 'replace' as const), date: dayInLastWeek, field: fc.constantFrom(...Object.keys(SLEEP_PLAUSIBILITY), 'shift_hours') })
-    .chain((r) =>
-      (r.field === 'shift_hours' ? fc.double({ min: -12, max: 12, noNaN: true }) : inRange(SLEEP_PLAUSIBILITY[r.field])).map((value) => ({
-        stream: 'sleep' as const,
-        ...r,
-        value,
-      })),
-    ),
-)
+/** A duplicate or corrupted activity/sleep record on a day drawn by `day`: one field at an extreme or any plausible value. */
+export const dailyRecordChangeOn = (day: fc.Arbitrary<string>): fc.Arbitrary<DailyRecordChange> =>
+  fc.oneof(
+    fc
+      .record({ mode: fc.constantFrom('duplicate' as const, 'replace' as const), date: day, field: fc.constantFrom(...Object.keys(ACTIVITY_PLAUSIBILITY)) })
+      .chain((r) => inRange(ACTIVITY_PLAUSIBILITY[r.field]).map((value) => ({ stream: 'activity' as const, ...r, value }))),
+    fc
+      .record({ mode: fc.constantFrom('duplicate' as const, 'replace' as const), date: day, field: fc.constantFrom(...Object.keys(SLEEP_PLAUSIBILITY), 'shift_hours') })
+      .chain((r) =>
+        (r.field === 'shift_hours' ? fc.double({ min: -12, max: 12, noNaN: true }) : inRange(SLEEP_PLAUSIBILITY[r.field])).map((value) => ({
+          stream: 'sleep' as const,
+          ...r,
+          value,
+        })),
+      ),
+  )
+
+/** A duplicate or corrupted record of the current week (the whole window of v1/v2). */
+export const dailyRecordChange: fc.Arbitrary<DailyRecordChange> = dailyRecordChangeOn(dayInLastWeek)
 
 export function applyDailyRecordChange(input: HealthScoreInput, change: DailyRecordChange): HealthScoreInput {
   if (change.stream === 'activity') {
