@@ -68,9 +68,35 @@ export class RedisStore implements CacheStore {
   async get(key: string) {
     return this.redis.get(key)
   }
-  async getEntry(generationKey: string, key: string): Promise<[string | null, Buffer | null]> {
-    const [generation, entry] = await this.redis.mgetBuffer(generationKey, key)
-    return [generation ? generation.toString('latin1') : null, entry ?? null]
+  /**
+   * Lookups of one event-loop turn leave as one MGET (flushed by setImmediate, after the turn's
+   * I/O callbacks): under load many requests share one write and one reply instead of one each.
+   */
+  getEntry(generationKey: string, key: string): Promise<[string | null, Buffer | null]> {
+    return new Promise((resolve, reject) => {
+      if (this.lookups.length === 0) setImmediate(() => this.sendLookups())
+      this.lookups.push({ generationKey, key, resolve, reject })
+    })
+  }
+
+  private lookups: Array<{ generationKey: string; key: string; resolve: (value: [string | null, Buffer | null]) => void; reject: (error: unknown) => void }> = []
+
+  private sendLookups(): void {
+    const batch = this.lookups
+    this.lookups = []
+    const keys: string[] = []
+    for (const lookup of batch) keys.push(lookup.generationKey, lookup.key)
+    this.redis.mgetBuffer(...keys).then(
+      (values) => {
+        for (let i = 0; i < batch.length; i++) {
+          const generation = values[2 * i]
+          batch[i]!.resolve([generation ? generation.toString('latin1') : null, values[2 * i + 1] ?? null])
+        }
+      },
+      (error: unknown) => {
+        for (const lookup of batch) lookup.reject(error)
+      }
+    )
   }
   async set(key: string, value: string, ttlSeconds: number) {
     await this.redis.set(key, value, 'EX', ttlSeconds)
