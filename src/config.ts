@@ -43,6 +43,7 @@ export const ConfigSchema = Type.Object({
   REDIS_COMMAND_TIMEOUT_MS: Int(250, 10, 60_000, 'Redis command timeout'),
   CACHE_TTL_SECONDS: Int(300, 1, 86_400, 'cache entry TTL'),
   CACHE_MAX_ENTRIES: Int(50_000, 100, 10_000_000, 'in-process cache size'),
+  CACHE_LOCAL_MAX_MB: Int(64, 0, 4096, 'Redis mode: MiB of answers each process keeps a copy of, served only at the user\'s current generation (0: off)'),
   WORKER_ENABLED: Bool(true, 'run the score worker inside the API process'),
   WORKER_CONCURRENCY: Int(2, 1, 64, 'score jobs processed at once per worker'),
   WORKER_POLL_MS: Int(500, 10, 60_000, 'idle poll interval of the worker'),

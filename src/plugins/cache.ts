@@ -1,9 +1,15 @@
 /**
  * The read cache: Redis (ioredis) when REDIS_URL is set, else an in-process LRU. Keys are scoped
- * by a per-user generation number, so one INCR on any write invalidates every cached read of that
- * user on every instance. Redis errors or timeouts never fail a request: the call counts as
- * `error`, and after repeated failures a circuit breaker bypasses Redis for a cool-down.
+ * by a per-user generation, so one bump on any write invalidates every cached read of that user on
+ * every instance. In Redis mode each process also keeps a copy of the answers it served (by key,
+ * with the generation they were made at, CACHE_LOCAL_MAX_MB): a read still asks Redis for the
+ * user's current generation, and serves the local copy only when it was made at that generation,
+ * so the body does not cross the network again and no read after a write can return older data.
+ * Generations are random tokens, never reused: a Redis restart cannot make an old copy current.
+ * Redis errors or timeouts never fail a request: the call counts as `error`, and after repeated
+ * failures a circuit breaker bypasses Redis for a cool-down.
  */
+import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
@@ -14,12 +20,13 @@ export interface CacheStore {
   readonly kind: 'redis' | 'memory'
   get(key: string): Promise<string | null>
   /**
-   * A generation counter and an entry in one round trip. The entry may come back as bytes (Redis:
-   * no decoding of a body that is only going to be written to a socket again).
+   * A generation and an entry in one round trip (`key` null: the generation alone). The entry may
+   * come back as bytes (Redis: no decoding of a body that is only written to a socket again).
    */
-  getEntry(generationKey: string, key: string): Promise<[generation: string | null, entry: Buffer | string | null]>
+  getEntry(generationKey: string, key: string | null): Promise<[generation: string | null, entry: Buffer | string | null]>
   set(key: string, value: string, ttlSeconds: number): Promise<void>
-  incr(key: string): Promise<number>
+  /** Give the generation a new value, never used before for this key. */
+  bump(key: string): Promise<void>
   del(keys: string[]): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
@@ -39,16 +46,15 @@ export class MemoryStore implements CacheStore {
     if (counter !== undefined) return String(counter)
     return this.lru.get(key) ?? null
   }
-  async getEntry(generationKey: string, key: string): Promise<[string | null, string | null]> {
-    return [await this.get(generationKey), await this.get(key)]
+  async getEntry(generationKey: string, key: string | null): Promise<[string | null, string | null]> {
+    return [await this.get(generationKey), key === null ? null : await this.get(key)]
   }
   async set(key: string, value: string, ttlSeconds: number) {
     this.lru.set(key, value, { ttl: ttlSeconds * 1000 })
   }
-  async incr(key: string) {
-    const next = (this.counters.get(key) ?? 0) + 1
-    this.counters.set(key, next)
-    return next
+  async bump(key: string) {
+    // in one process a counter never repeats (the map is never cleared while entries live)
+    this.counters.set(key, (this.counters.get(key) ?? 0) + 1)
   }
   async del(keys: string[]) {
     for (const key of keys) {
@@ -72,25 +78,30 @@ export class RedisStore implements CacheStore {
    * Lookups of one event-loop turn leave as one MGET (flushed by setImmediate, after the turn's
    * I/O callbacks): under load many requests share one write and one reply instead of one each.
    */
-  getEntry(generationKey: string, key: string): Promise<[string | null, Buffer | null]> {
+  getEntry(generationKey: string, key: string | null): Promise<[string | null, Buffer | null]> {
     return new Promise((resolve, reject) => {
       if (this.lookups.length === 0) setImmediate(() => this.sendLookups())
       this.lookups.push({ generationKey, key, resolve, reject })
     })
   }
 
-  private lookups: Array<{ generationKey: string; key: string; resolve: (value: [string | null, Buffer | null]) => void; reject: (error: unknown) => void }> = []
+  private lookups: Array<{ generationKey: string; key: string | null; resolve: (value: [string | null, Buffer | null]) => void; reject: (error: unknown) => void }> = []
 
   private sendLookups(): void {
     const batch = this.lookups
     this.lookups = []
     const keys: string[] = []
-    for (const lookup of batch) keys.push(lookup.generationKey, lookup.key)
+    for (const lookup of batch) {
+      keys.push(lookup.generationKey)
+      if (lookup.key !== null) keys.push(lookup.key)
+    }
     this.redis.mgetBuffer(...keys).then(
       (values) => {
-        for (let i = 0; i < batch.length; i++) {
-          const generation = values[2 * i]
-          batch[i]!.resolve([generation ? generation.toString('latin1') : null, values[2 * i + 1] ?? null])
+        let i = 0
+        for (const lookup of batch) {
+          const generation = values[i++]
+          const entry = lookup.key === null ? null : (values[i++] ?? null)
+          lookup.resolve([generation ? generation.toString('latin1') : null, entry])
         }
       },
       (error: unknown) => {
@@ -101,8 +112,10 @@ export class RedisStore implements CacheStore {
   async set(key: string, value: string, ttlSeconds: number) {
     await this.redis.set(key, value, 'EX', ttlSeconds)
   }
-  async incr(key: string) {
-    return this.redis.incr(key)
+  async bump(key: string) {
+    // a random token, not INCR: after a Redis restart a counter would count 1, 2, ... again and
+    // could match an entry (or a process's local copy) made before the restart
+    await this.redis.set(key, randomBytes(9).toString('base64url'))
   }
   async del(keys: string[]) {
     if (keys.length) await this.redis.del(...keys)
@@ -157,13 +170,20 @@ const COOL_DOWN_MS = 5000
 export class ResilientCache {
   private failures = 0
   private openUntil = 0
+  /** copies of shared entries with the generation they were made at (Redis mode) */
+  private readonly local: LRUCache<string, { generation: string; value: Buffer | string }> | null
   constructor(
     readonly store: CacheStore,
     private readonly metrics: Metrics,
     private readonly ttlSeconds: number,
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = Date.now,
+    localMaxBytes = 0
   ) {
     metrics.cacheCircuitOpen.set(0)
+    this.local =
+      store.kind === 'redis' && localMaxBytes > 0
+        ? new LRUCache({ maxSize: localMaxBytes, sizeCalculation: (e) => e.value.length + e.generation.length + 64, ttl: ttlSeconds * 1000, ttlAutopurge: false })
+        : null
   }
 
   get kind() {
@@ -225,9 +245,25 @@ export class ResilientCache {
    * cached before the write is never served after it.
    */
   async bumpGeneration(userUuid: string): Promise<boolean> {
-    const ok = (await this.guard(() => this.store.incr(`gen:${userUuid}`), 0)).ok
-    if (!ok) this.pendingBumps.add(userUuid)
+    const ok = (await this.guard(() => this.store.bump(`gen:${userUuid}`), undefined)).ok
+    if (!ok) {
+      this.pendingBumps.add(userUuid)
+      this.scheduleReplay()
+    }
     return ok
+  }
+
+  /** Failed bumps are also replayed every second, so other processes learn of the write soon after Redis is back. */
+  private replayTimer: NodeJS.Timeout | null = null
+  private scheduleReplay(): void {
+    if (this.replayTimer) return
+    this.replayTimer = setTimeout(() => {
+      this.replayTimer = null
+      void this.flushPendingBumps().then((done) => {
+        if (!done) this.scheduleReplay()
+      })
+    }, 1000)
+    this.replayTimer.unref()
   }
 
   private readonly pendingBumps = new Set<string>()
@@ -235,7 +271,7 @@ export class ResilientCache {
   /** Replay failed bumps; false while some are still pending (then the cache must not be read). */
   async flushPendingBumps(): Promise<boolean> {
     for (const userUuid of [...this.pendingBumps]) {
-      const ok = (await this.guard(() => this.store.incr(`gen:${userUuid}`), 0)).ok
+      const ok = (await this.guard(() => this.store.bump(`gen:${userUuid}`), undefined)).ok
       if (!ok) return false
       this.pendingBumps.delete(userUuid)
     }
@@ -258,8 +294,21 @@ export class ResilientCache {
       this.metrics.cacheRequests.inc({ result: 'bypass' })
       return { generation: null, value: null }
     }
-    const result = await this.guard(() => this.store.getEntry(`gen:${userUuid}`, key), null, 'error')
+    const generationKey = `gen:${userUuid}`
+    const copy = this.local?.get(key)
+    // with a local copy, only the generation is asked for
+    let result = await this.guard(() => this.store.getEntry(generationKey, copy ? null : key), null, 'error')
     if (!result.ok || !result.value) return { generation: null, value: null }
+    if (copy) {
+      if (copy.generation === (result.value[0] ?? '0')) {
+        this.metrics.cacheRequests.inc({ result: 'hit' })
+        return { generation: copy.generation, value: copy.value }
+      }
+      // written since: the shared entry may already be the current one (made by another process)
+      this.local!.delete(key)
+      result = await this.guard(() => this.store.getEntry(generationKey, key), null, 'error')
+      if (!result.ok || !result.value) return { generation: null, value: null }
+    }
     const generation = result.value[0] ?? '0'
     const stored = result.value[1]
     // "<generation>\n<rest>": the rest counts only if it was made at the current generation
@@ -267,10 +316,13 @@ export class ResilientCache {
     const made = stored && cut > 0 ? (typeof stored === 'string' ? stored.slice(0, cut) : stored.toString('latin1', 0, cut)) : null
     const value = stored && made === generation ? after(stored, cut) : null
     this.metrics.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' })
+    // a copy of its own: a view would keep the whole socket read buffer alive
+    if (value !== null && this.local) this.local.set(key, { generation, value: typeof value === 'string' ? value : Buffer.from(value) })
     return { generation, value }
   }
 
   async setForUser(key: string, generation: string, value: string): Promise<void> {
+    this.local?.set(key, { generation, value })
     await this.set(key, `${generation}\n${value}`)
   }
 
@@ -314,7 +366,7 @@ export default fp<CachePluginOptions>(
       // start degraded rather than not at all when Redis is away
       if (!(await waitReady(store.redis))) fastify.log.warn('Redis is not reachable: serving uncached until it is')
     }
-    fastify.decorate('cache', new ResilientCache(store, fastify.metrics, opts.config.CACHE_TTL_SECONDS))
+    fastify.decorate('cache', new ResilientCache(store, fastify.metrics, opts.config.CACHE_TTL_SECONDS, Date.now, opts.config.CACHE_LOCAL_MAX_MB * 1024 * 1024))
     fastify.addHook('onClose', async () => store.close())
   },
   { name: 'cache', dependencies: ['metrics'] }

@@ -66,7 +66,7 @@ t.test('circuit breaker: a failing store is bypassed, never an error', async (t)
     get: async () => { calls++; throw new Error('down') },
     getEntry: async () => { calls++; throw new Error('down') },
     set: async () => { calls++; throw new Error('down') },
-    incr: async () => { calls++; throw new Error('down') },
+    bump: async () => { calls++; throw new Error('down') },
     del: async () => {},
     ping: async () => { throw new Error('down') },
     close: async () => {}

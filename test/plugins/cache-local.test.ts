@@ -1,0 +1,95 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { RedisStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
+import { createMetrics } from '../../src/metrics.js'
+
+const url = process.env.REDIS_URL
+if (!url) {
+  t.plan(0, 'REDIS_URL is not set: the local copies of shared entries need a Redis (CI provides one)')
+} else {
+  const redis = new Redis(url, { enableAutoPipelining: true })
+  t.teardown(() => redis.disconnect())
+  const text = (v: Buffer | string | null) => (v === null ? null : v.toString())
+
+  /** A Redis store that records which keys each lookup asked for. */
+  function recording(): { store: CacheStore; asked: Array<string | null> } {
+    const inner = new RedisStore(redis)
+    const asked: Array<string | null> = []
+    const store = Object.assign(Object.create(inner) as CacheStore, {
+      getEntry: (generationKey: string, key: string | null) => {
+        asked.push(key)
+        return inner.getEntry(generationKey, key)
+      }
+    })
+    return { store, asked }
+  }
+
+  t.test('a local copy is served only at the user\'s current generation, on every process', async (t) => {
+    const user = randomUUID()
+    const key = `r2:${user}:test:/page`
+    const a = recording()
+    const b = recording()
+    const A = new ResilientCache(a.store, createMetrics(), 60, Date.now, 1024 * 1024)
+    const B = new ResilientCache(b.store, createMetrics(), 60, Date.now, 1024 * 1024)
+
+    const first = await A.getForUser(user, key)
+    t.equal(first.value, null, 'nothing cached yet')
+    await A.setForUser(key, first.generation!, 'etag\nbody-1')
+    const again = await A.getForUser(user, key)
+    t.equal(text(again.value), 'etag\nbody-1')
+    t.same(a.asked.slice(-1), [null], 'served from the local copy: only the generation was asked for')
+
+    const fromB = await B.getForUser(user, key)
+    t.equal(text(fromB.value), 'etag\nbody-1', 'another process reads the shared entry')
+    t.same(b.asked, [key])
+
+    await B.bumpGeneration(user) // a write on B
+    const afterWrite = await A.getForUser(user, key)
+    t.equal(afterWrite.value, null, 'after a write on another process the old copy is never served')
+    t.same(a.asked.slice(-2), [null, key], 'the generation moved, so the shared entry was asked for too')
+
+    await B.setForUser(key, (await B.getForUser(user, key)).generation!, 'etag\nbody-2')
+    t.equal(text((await A.getForUser(user, key)).value), 'etag\nbody-2', 'the entry B made at the new generation is served by A')
+  })
+
+  t.test('a Redis restart cannot make an old copy current: generations are never reused', async (t) => {
+    const user = randomUUID()
+    const key = `r2:${user}:test:/page`
+    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 1024 * 1024)
+    await A.bumpGeneration(user) // the user wrote once
+    const { generation } = await A.getForUser(user, key)
+    await A.setForUser(key, generation!, 'etag\nbefore')
+    t.equal(text((await A.getForUser(user, key)).value), 'etag\nbefore')
+    await redis.del(`gen:${user}`, key) // Redis lost everything (restart without persistence)
+    const B = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 1024 * 1024)
+    await B.bumpGeneration(user) // the same number of writes again: with a counter, generation "1" again
+    t.equal((await A.getForUser(user, key)).value, null, 'the copy made before the restart is not served')
+  })
+
+  t.test('without Redis the copies are not used (the generation cannot be checked)', async (t) => {
+    const user = randomUUID()
+    const key = `r2:${user}:test:/page`
+    let down = false
+    const inner = new RedisStore(redis)
+    const store = Object.assign(Object.create(inner) as CacheStore, {
+      getEntry: (g: string, k: string | null) => (down ? Promise.reject(new Error('down')) : inner.getEntry(g, k))
+    })
+    const A = new ResilientCache(store, createMetrics(), 60, Date.now, 1024 * 1024)
+    const { generation } = await A.getForUser(user, key)
+    await A.setForUser(key, generation!, 'etag\nbody')
+    down = true
+    const read = await A.getForUser(user, key)
+    t.equal(read.generation, null, 'no generation: the caller serves from PostgreSQL, uncached')
+    t.equal(read.value, null)
+  })
+
+  t.test('CACHE_LOCAL_MAX_MB bounds the copies', async (t) => {
+    const user = randomUUID()
+    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 10_000)
+    const { generation } = await A.getForUser(user, `r2:${user}:x`)
+    for (let i = 0; i < 50; i++) await A.setForUser(`r2:${user}:${i}`, generation!, 'x'.repeat(1000))
+    const local = (A as unknown as { local: { calculatedSize: number } }).local
+    t.ok(local.calculatedSize <= 10_000, `${local.calculatedSize} bytes kept`)
+  })
+}
