@@ -84,7 +84,12 @@ export default fp(
       return marker !== null || generation === null ? fastify.db.writer : fastify.db.reader
     })
 
-    fastify.addHook('onSend', async (request, reply, payload) => {
+    // synchronous (a callback hook, no promise): the answer is written within reply.send, so a
+    // handler that returns the reply finds it sent and Fastify adds no end-of-stream listeners
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      done(null, validated(request, reply, payload))
+    })
+    function validated(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
       if (request.method !== 'GET' || reply.statusCode !== 200 || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return payload
       let body: string | Buffer = payload
       const fields = (request.query as { fields?: string } | undefined)?.fields
@@ -101,7 +106,7 @@ export default fp(
         return ''
       }
       return body
-    })
+    }
   },
   { name: 'http-cache', dependencies: ['cache', 'db', 'metrics'] }
 )

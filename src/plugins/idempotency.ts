@@ -140,9 +140,13 @@ export default fp(
       }
     })
 
-    fastify.addHook('onSend', async (request, reply, payload) => {
+    // a callback hook: requests without a pending key pass synchronously, without a promise
+    fastify.addHook('onSend', (request, reply, payload, done) => {
       const claimed = request.idempotency
-      if (!claimed || claimed.completed) return payload
+      if (!claimed || claimed.completed) return done(null, payload)
+      settle(request, reply, claimed, payload).then(() => done(null, payload), (error: Error) => done(error))
+    })
+    async function settle(request: FastifyRequest, reply: FastifyReply, claimed: NonNullable<FastifyRequest['idempotency']>, payload: unknown): Promise<void> {
       try {
         if (reply.statusCode >= 500) {
           await sql`DELETE FROM idempotency_keys WHERE principal = ${claimed.principal} AND key = ${claimed.key}`.execute(db())
@@ -152,8 +156,7 @@ export default fp(
       } catch (error) {
         request.log.warn({ err: { message: (error as Error).message } }, 'could not record the idempotent response')
       }
-      return payload
-    })
+    }
   },
   { name: 'idempotency', dependencies: ['db'] }
 )

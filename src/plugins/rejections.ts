@@ -4,6 +4,7 @@
  * logged by the batch service inside its transaction. Only field paths reach the log line.
  */
 import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { insertRejections } from '../repositories/rejections.js'
 
 declare module 'fastify' {
@@ -18,11 +19,16 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export default fp(
   async (fastify) => {
     // onSend, not onResponse: the rejection is durable before the client hears of it, so a
-    // client that erases its data right after never races a late insert
-    fastify.addHook('onSend', async (request, reply, payload) => {
+    // client that erases its data right after never races a late insert. A callback hook: answers
+    // that are not rejections pass synchronously, without a promise.
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      const problem = request.problem
+      if ((reply.statusCode !== 400 && reply.statusCode !== 422) || !problem) return done(null, payload)
+      record(request, reply, problem).then(() => done(null, payload), (error: Error) => done(error))
+    })
+    async function record(request: FastifyRequest, reply: FastifyReply, problem: NonNullable<FastifyRequest['problem']>): Promise<void> {
       const resource = request.routeOptions.config?.resource
-      if (!resource || (reply.statusCode !== 400 && reply.statusCode !== 422) || !request.problem) return payload
-      if (reply.getHeader('idempotent-replayed')) return payload
+      if (!resource || reply.getHeader('idempotent-replayed')) return
       const reason = reply.statusCode === 400 ? 'validation' : 'implausible'
       const body = (request.body ?? {}) as Record<string, unknown>
       const params = (request.params ?? {}) as Record<string, unknown>
@@ -30,16 +36,15 @@ export default fp(
       // a `user` can only ever write its own data: log against its own id, never a name it typed
       const userUuid = request.principal?.role === 'user' ? request.principal.sub : (claimed?.toLowerCase() ?? null)
       fastify.metrics.ingestRejections.inc({ resource, reason })
-      request.log.warn({ resource, reason, fields: request.problem.errors?.map((e) => e.path) }, 'health data rejected')
+      request.log.warn({ resource, reason, fields: problem.errors?.map((e) => e.path) }, 'health data rejected')
       try {
         await insertRejections(fastify.db.writer, [
-          { user_uuid: userUuid, resource, reason, errors: request.problem.errors ?? [{ path: '', message: request.problem.detail }], source: typeof body.source === 'string' ? body.source.slice(0, 64) : null }
+          { user_uuid: userUuid, resource, reason, errors: problem.errors ?? [{ path: '', message: problem.detail }], source: typeof body.source === 'string' ? body.source.slice(0, 64) : null }
         ])
       } catch (error) {
         request.log.error({ err: { message: (error as Error).message } }, 'could not record an ingest rejection')
       }
-      return payload
-    })
+    }
   },
   { name: 'rejections', dependencies: ['db', 'metrics', 'errors'] }
 )
