@@ -100,10 +100,12 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   const { config } = opts
   fastify.decorate('appConfig', config)
   fastify.setValidatorCompiler(validatorCompiler)
-  fastify.addHook('onRequest', async (request, reply) => {
+  // hooks on every request are callbacks, not async functions: no promise and no microtask hop each
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     // draining: tell keep-alive clients (and the load balancer) to reconnect elsewhere
     if (fastify.lifecycle.draining) reply.header('connection', 'close')
+    done()
   })
   fastify.addHook('onRoute', (route) => {
     // OpenAPI: a stable operationId, a description and the bearer requirement on every /api operation

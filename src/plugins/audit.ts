@@ -7,6 +7,7 @@
  * The trade: a process killed with SIGKILL loses at most the last second of entries.
  */
 import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { appendAudit, type AuditEntry } from '../repositories/audit.js'
 
 const FLUSH_EVERY_MS = 1000
@@ -53,16 +54,21 @@ export default fp(
     timer.unref()
     fastify.decorate('audit', { flush })
 
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      if (note(request, reply)) flush().then(() => done(), done)
+      else done()
+    })
+    /** Buffer the request's entry; true when the buffer is full. */
+    function note(request: FastifyRequest, reply: FastifyReply): boolean {
       const principal = request.principal
       const route = request.routeOptions.url
-      if (!principal || !route?.startsWith('/api') || reply.statusCode >= 500) return
+      if (!principal || !route?.startsWith('/api') || reply.statusCode >= 500) return false
       const params = (request.params ?? {}) as Record<string, unknown>
       const query = (request.query ?? {}) as Record<string, unknown>
       const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>
       const candidate = [params.user_uuid, query.user_uuid, body.user_uuid].find((u) => typeof u === 'string' && UUID_RE.test(u)) as string | undefined
       const target = candidate?.toLowerCase() ?? (route.startsWith('/api/get_health_score') ? principal.sub : null)
-      if (!target && !route.includes('/batch')) return // not about one user's data (e.g. algorithms)
+      if (!target && !route.includes('/batch')) return false // not about one user's data (e.g. algorithms)
       const action = actionOf(request.method, route)
       const status = reply.statusCode
       let key: string | undefined
@@ -72,7 +78,7 @@ export default fp(
         if (seen) {
           seen.entry.count++
           seen.lastMs = Date.now()
-          return
+          return false
         }
       }
       const now = Date.now()
@@ -91,8 +97,8 @@ export default fp(
       }
       if (key === undefined) buffer.push(entry)
       else reads.set(key, { entry, lastMs: now })
-      if (buffer.length + reads.size >= MAX_BUFFER) await flush()
-    })
+      return buffer.length + reads.size >= MAX_BUFFER
+    }
     fastify.addHook('onClose', async () => {
       clearInterval(timer)
       await flush()

@@ -110,9 +110,9 @@ export default fp(
     }
 
     // after authentication and schema validation (preHandler), before the handler writes anything
-    fastify.addHook('preHandler', async (request, reply) => {
-      if (request.method !== 'POST' || !request.principal) return
-      return claim(request, reply)
+    fastify.addHook('preHandler', (request, reply, done) => {
+      if (request.method !== 'POST' || !request.principal) return done()
+      claim(request, reply).then(() => done(), done)
     })
 
     async function store(target: DB, request: FastifyRequest, status: number, body: string, headers: Record<string, string>) {

@@ -25,17 +25,20 @@ export default fp<MetricsPluginOptions>(
     const metrics = opts.metrics
     fastify.decorate('metrics', metrics)
 
-    fastify.addHook('onRequest', async (request) => {
+    fastify.addHook('onRequest', (request, _reply, done) => {
       metrics.httpInFlight.inc()
       ;(request as { startedAt?: bigint }).startedAt = process.hrtime.bigint()
+      done()
     })
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       metrics.httpInFlight.dec()
       const started = (request as { startedAt?: bigint }).startedAt
-      if (started === undefined) return
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9
-      const route = request.routeOptions.url ?? 'unmatched'
-      metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds)
+      if (started !== undefined) {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9
+        const route = request.routeOptions.url ?? 'unmatched'
+        metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds)
+      }
+      done()
     })
 
     // pool gauges are read when Prometheus scrapes, not on every query

@@ -91,22 +91,22 @@ export default fp<{ startupGraceMs?: number }>(
     // works on at once, and answer the excess 503 immediately instead of queueing it for seconds.
     let inFlight = 0
     const maxInFlight = config.PRESSURE_MAX_IN_FLIGHT
-    fastify.addHook('onRequest', async (request, reply) => {
+    // one callback hook for both checks (every request passes here: no promise per request)
+    const release = () => inFlight--
+    fastify.addHook('onRequest', (request, reply, done) => {
       inFlight++
-      reply.raw.once('close', () => inFlight--)
-      if (maxInFlight > 0 && inFlight > maxInFlight && !request.routeOptions.config?.operational && !inGrace()) {
+      reply.raw.once('close', release)
+      const config = request.routeOptions.config
+      if (maxInFlight > 0 && inFlight > maxInFlight && !config?.operational && !inGrace()) {
         fastify.metrics.shedRequests.inc({ reason: 'pressure' })
-        throw new ServiceUnavailable('the service is at capacity; retry later', undefined, { 'retry-after': '1' })
+        return done(new ServiceUnavailable('the service is at capacity; retry later', undefined, { 'retry-after': '1' }))
       }
-    })
-
-    fastify.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config?.operational || !fastify.lifecycle.shedding()) return
+      if (config?.operational || !fastify.lifecycle.shedding()) return done()
       const limit = Number((request.query as { limit?: unknown } | undefined)?.limit ?? 0)
-      const low = request.routeOptions.config?.priority === 'low' || (request.method === 'GET' && limit > LARGE_LIST)
-      if (!low) return
+      const low = config?.priority === 'low' || (request.method === 'GET' && limit > LARGE_LIST)
+      if (!low) return done()
       fastify.metrics.shedRequests.inc({ reason: 'priority' })
-      throw new ServiceUnavailable('busy: this non-critical request was shed; retry later', undefined, { 'retry-after': '5' })
+      done(new ServiceUnavailable('busy: this non-critical request was shed; retry later', undefined, { 'retry-after': '5' }))
     })
   },
   { name: 'protection', dependencies: ['lifecycle', 'metrics'] }
