@@ -5,9 +5,9 @@
  * @see ../../shared/CONTRACT.md "Auth"
  */
 import fp from 'fastify-plugin'
+import { FifoCache } from './fifo-cache.js'
 import { createSigner, createVerifier } from 'fast-jwt'
 import buildGetJwks from 'get-jwks'
-import { LRUCache } from 'lru-cache'
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { Forbidden, NotFound, Unauthorized } from '../domain/errors.js'
@@ -84,10 +84,11 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
 /**
  * Verified tokens, keyed by the token text itself, kept until their `exp` (and not before `nbf`):
  * a client sends the same token for many requests, and a Map lookup is cheaper than fast-jwt's own
- * cache, which hashes every token with SHA-256 first. Failures are never cached.
+ * cache, which hashes every token with SHA-256 first (and than an LRU's bookkeeping: first in,
+ * first out is enough for tokens). Failures are never cached.
  */
 export function cachedVerifier(verify: Verify, max = 10_000, now: () => number = Date.now): Verify {
-  const cache = new LRUCache<string, { claims: Record<string, unknown>; from: number; until: number }>({ max })
+  const cache = new FifoCache<string, { claims: Record<string, unknown>; from: number; until: number }>({ maxEntries: max })
   return async (token) => {
     const hit = cache.get(token)
     const at = now()

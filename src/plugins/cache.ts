@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
+import { FifoCache } from './fifo-cache.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
 
@@ -171,7 +172,7 @@ export class ResilientCache {
   private failures = 0
   private openUntil = 0
   /** copies of shared entries with the generation they were made at (Redis mode) */
-  private readonly local: LRUCache<string, { generation: string; value: Buffer | string }> | null
+  private readonly local: FifoCache<string, { generation: string; value: Buffer | string }> | null
   constructor(
     readonly store: CacheStore,
     private readonly metrics: Metrics,
@@ -182,7 +183,7 @@ export class ResilientCache {
     metrics.cacheCircuitOpen.set(0)
     this.local =
       store.kind === 'redis' && localMaxBytes > 0
-        ? new LRUCache({ maxSize: localMaxBytes, sizeCalculation: (e) => e.value.length + e.generation.length + 64, ttl: ttlSeconds * 1000, ttlAutopurge: false })
+        ? new FifoCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxSize: localMaxBytes, sizeOf: (e) => e.value.length + e.generation.length + 64 })
         : null
   }
 

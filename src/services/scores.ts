@@ -14,6 +14,16 @@ export function activeAlgorithm(app: FastifyInstance): AlgorithmDefinition {
   return getAlgorithm(app.appConfig.HEALTH_SCORE_ALGORITHM ?? LATEST_ALGORITHM_VERSION)!
 }
 
+/** Today's UTC date (YYYY-MM-DD), formatted once per UTC day rather than once per request. */
+let utcDayCache = { day: '', from: 0, until: 0 }
+export function utcDay(now = Date.now()): string {
+  if (now < utcDayCache.from || now >= utcDayCache.until) {
+    const from = now - (now % 86_400_000)
+    utcDayCache = { day: new Date(from).toISOString().slice(0, 10), from, until: from + 86_400_000 }
+  }
+  return utcDayCache.day
+}
+
 /** The user's calendar day now, in their time zone. */
 export function todayIn(timezone: string, now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)

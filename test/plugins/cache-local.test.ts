@@ -89,7 +89,7 @@ if (!url) {
     const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 10_000)
     const { generation } = await A.getForUser(user, `r2:${user}:x`)
     for (let i = 0; i < 50; i++) await A.setForUser(`r2:${user}:${i}`, generation!, 'x'.repeat(1000))
-    const local = (A as unknown as { local: { calculatedSize: number } }).local
-    t.ok(local.calculatedSize <= 10_000, `${local.calculatedSize} bytes kept`)
+    const local = (A as unknown as { local: { totalSize: number } }).local
+    t.ok(local.totalSize <= 10_000 && local.totalSize > 0, `${local.totalSize} bytes kept`)
   })
 }

@@ -1,0 +1,46 @@
+/**
+ * A bounded map that evicts in insertion order (first in, first out). A lookup is one Map.get, with
+ * no bookkeeping: cheaper than an LRU on paths that read far more often than they write (verified
+ * tokens, local copies of cached answers), where an evicted hot entry is simply made again once.
+ * Bounded by entry count and, optionally, by the summed `size` of the entries.
+ */
+export class FifoCache<K, V> {
+  private readonly map = new Map<K, { value: V; size: number }>()
+  private bytes = 0
+
+  constructor(private readonly options: { maxEntries: number; maxSize?: number; sizeOf?: (value: V) => number }) {}
+
+  get(key: K): V | undefined {
+    return this.map.get(key)?.value
+  }
+
+  set(key: K, value: V): void {
+    const size = this.options.sizeOf ? this.options.sizeOf(value) : 0
+    const max = this.options.maxSize ?? Number.POSITIVE_INFINITY
+    this.delete(key) // a replaced entry moves to the back
+    if (size > max) return
+    this.map.set(key, { value, size })
+    this.bytes += size
+    while (this.map.size > this.options.maxEntries || this.bytes > max) {
+      const oldest = this.map.keys().next()
+      if (oldest.done) break
+      this.delete(oldest.value)
+    }
+  }
+
+  delete(key: K): void {
+    const entry = this.map.get(key)
+    if (!entry) return
+    this.map.delete(key)
+    this.bytes -= entry.size
+  }
+
+  get size(): number {
+    return this.map.size
+  }
+
+  /** the summed sizes of the entries */
+  get totalSize(): number {
+    return this.bytes
+  }
+}
