@@ -9,6 +9,7 @@ import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import authPlugin from './plugins/auth.js'
 import cachePlugin from './plugins/cache.js'
+import { generationChannel } from './plugins/generation-feed.js'
 import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
@@ -127,7 +128,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
     observe: (pool, operation, seconds) => metrics.dbQueryDuration.observe({ pool, operation }, seconds)
   })
   await fastify.register(metricsPlugin, { metrics, port: opts.metricsPort === undefined ? config.METRICS_PORT : opts.metricsPort })
-  await fastify.register(cachePlugin, { config })
+  // processes on one database share users, so they share one generation channel
+  await fastify.register(cachePlugin, { config, channel: generationChannel(opts.databaseUrl) })
   await fastify.register(protectionPlugin, { startupGraceMs: opts.pressureGraceMs })
   await fastify.register(authPlugin, { config, jwtSecret: opts.jwtSecret })
   await fastify.register(httpCachePlugin)

@@ -25,7 +25,9 @@ export async function buildLambdaProxy(env: NodeJS.ProcessEnv = process.env): Pr
     PRESSURE_MAX_EVENT_LOOP_UTILIZATION: 0,
     PRESSURE_MAX_HEAP_BYTES: 0,
     PRESSURE_SHED_EVENT_LOOP_DELAY_MS: 0,
-    PRESSURE_MAX_IN_FLIGHT: 0
+    PRESSURE_MAX_IN_FLIGHT: 0,
+    // a frozen container cannot keep a lease, and its subscription would make every write wait
+    CACHE_LOCAL_LEASE_MS: 0
   }
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required on Lambda (there is no embedded PostgreSQL there)')
   const fastify = Fastify(serverOptions(config))

@@ -14,6 +14,7 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { FifoCache } from './fifo-cache.js'
+import { GenerationFeed } from './generation-feed.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
 
@@ -26,8 +27,11 @@ export interface CacheStore {
    */
   getEntry(generationKey: string, key: string | null): Promise<[generation: string | null, entry: Buffer | string | null]>
   set(key: string, value: string, ttlSeconds: number): Promise<void>
-  /** Give the generation a new value, never used before for this key. */
-  bump(key: string): Promise<void>
+  /**
+   * Give the generation a new value, never used before for this key (and, with Redis, publish it
+   * to the processes that keep local copies: `receivers` counts the subscribed connections).
+   */
+  bump(key: string): Promise<{ generation: string; receivers: number }>
   del(keys: string[]): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
@@ -55,7 +59,9 @@ export class MemoryStore implements CacheStore {
   }
   async bump(key: string) {
     // in one process a counter never repeats (the map is never cleared while entries live)
-    this.counters.set(key, (this.counters.get(key) ?? 0) + 1)
+    const next = (this.counters.get(key) ?? 0) + 1
+    this.counters.set(key, next)
+    return { generation: String(next), receivers: 0 }
   }
   async del(keys: string[]) {
     for (const key of keys) {
@@ -71,7 +77,15 @@ export class MemoryStore implements CacheStore {
 
 export class RedisStore implements CacheStore {
   readonly kind = 'redis' as const
-  constructor(readonly redis: Redis) {}
+  /** `channel`: where generation bumps are published (generation-feed.ts) */
+  constructor(readonly redis: Redis, private readonly channel = 'ht:generations:default') {
+    if (!(redis as unknown as Record<string, unknown>).htBumpGeneration) {
+      redis.defineCommand('htBumpGeneration', {
+        numberOfKeys: 1,
+        lua: `redis.call('SET', KEYS[1], ARGV[1]); return redis.call('PUBLISH', ARGV[2], ARGV[3])`
+      })
+    }
+  }
   async get(key: string) {
     return this.redis.get(key)
   }
@@ -115,8 +129,13 @@ export class RedisStore implements CacheStore {
   }
   async bump(key: string) {
     // a random token, not INCR: after a Redis restart a counter would count 1, 2, ... again and
-    // could match an entry (or a process's local copy) made before the restart
-    await this.redis.set(key, randomBytes(9).toString('base64url'))
+    // could match an entry (or a process's local copy) made before the restart. Set and published
+    // in one script, so no process can see the new value without its message being on the way.
+    const generation = randomBytes(9).toString('base64url')
+    const user = key.startsWith('gen:') ? key.slice(4) : key
+    const receivers = await (this.redis as Redis & { htBumpGeneration(key: string, value: string, channel: string, message: string): Promise<number> })
+      .htBumpGeneration(key, generation, this.channel, `${user} ${generation}`)
+    return { generation, receivers: Number(receivers) }
   }
   async del(keys: string[]) {
     if (keys.length) await this.redis.del(...keys)
@@ -178,7 +197,9 @@ export class ResilientCache {
     private readonly metrics: Metrics,
     private readonly ttlSeconds: number,
     private readonly now: () => number = Date.now,
-    localMaxBytes = 0
+    localMaxBytes = 0,
+    /** pushed generations (Redis mode with local copies): hits without a Redis round trip */
+    private readonly feed: GenerationFeed | null = null
   ) {
     metrics.cacheCircuitOpen.set(0)
     this.local =
@@ -246,12 +267,17 @@ export class ResilientCache {
    * cached before the write is never served after it.
    */
   async bumpGeneration(userUuid: string): Promise<boolean> {
-    const ok = (await this.guard(() => this.store.bump(`gen:${userUuid}`), undefined)).ok
-    if (!ok) {
+    const bumped = await this.guard(() => this.store.bump(`gen:${userUuid}`), null)
+    if (!bumped.ok || !bumped.value) {
       this.pendingBumps.add(userUuid)
       this.scheduleReplay()
+      return false
     }
-    return ok
+    this.feed?.apply(userUuid, bumped.value.generation)
+    // another process may answer from what it knows: the write answers only once every lease that
+    // started before the publish has run out (generation-feed.ts)
+    if (this.feed && bumped.value.receivers > 1) await new Promise((resolve) => setTimeout(resolve, this.feed!.leaseMs))
+    return true
   }
 
   /** Failed bumps are also replayed every second, so other processes learn of the write soon after Redis is back. */
@@ -272,7 +298,7 @@ export class ResilientCache {
   /** Replay failed bumps; false while some are still pending (then the cache must not be read). */
   async flushPendingBumps(): Promise<boolean> {
     for (const userUuid of [...this.pendingBumps]) {
-      const ok = (await this.guard(() => this.store.bump(`gen:${userUuid}`), undefined)).ok
+      const ok = (await this.guard(() => this.store.bump(`gen:${userUuid}`), null)).ok
       if (!ok) return false
       this.pendingBumps.delete(userUuid)
     }
@@ -297,9 +323,16 @@ export class ResilientCache {
     }
     const generationKey = `gen:${userUuid}`
     const copy = this.local?.get(key)
+    if (copy && this.feed && this.feed.current(userUuid) === copy.generation && this.available()) {
+      // the pushed generation, under a lease: no round trip at all
+      this.metrics.cacheRequests.inc({ result: 'hit' })
+      return { generation: copy.generation, value: copy.value }
+    }
+    const mark = this.feed?.mark() ?? 0
     // with a local copy, only the generation is asked for
     let result = await this.guard(() => this.store.getEntry(generationKey, copy ? null : key), null, 'error')
     if (!result.ok || !result.value) return { generation: null, value: null }
+    this.feed?.learn(userUuid, result.value[0] ?? '0', mark)
     if (copy) {
       if (copy.generation === (result.value[0] ?? '0')) {
         this.metrics.cacheRequests.inc({ result: 'hit' })
@@ -353,12 +386,14 @@ declare module 'fastify' {
 
 export interface CachePluginOptions {
   config: Config
+  /** the generation channel of the processes that share this database */
+  channel?: string
 }
 
 export default fp<CachePluginOptions>(
   async (fastify, opts) => {
     const store: CacheStore = opts.config.REDIS_URL
-      ? new RedisStore(createRedis(opts.config.REDIS_URL, opts.config, { name: 'health-tracker-cache' }))
+      ? new RedisStore(createRedis(opts.config.REDIS_URL, opts.config, { name: 'health-tracker-cache' }), opts.channel)
       : new MemoryStore(opts.config.CACHE_MAX_ENTRIES)
     if (store instanceof RedisStore) {
       store.redis.on('error', () => {}) // reported through redis_up and the breaker, not as crashes
@@ -367,7 +402,19 @@ export default fp<CachePluginOptions>(
       // start degraded rather than not at all when Redis is away
       if (!(await waitReady(store.redis))) fastify.log.warn('Redis is not reachable: serving uncached until it is')
     }
-    fastify.decorate('cache', new ResilientCache(store, fastify.metrics, opts.config.CACHE_TTL_SECONDS, Date.now, opts.config.CACHE_LOCAL_MAX_MB * 1024 * 1024))
+    let feed: GenerationFeed | null = null
+    if (store instanceof RedisStore && opts.config.CACHE_LOCAL_MAX_MB > 0 && opts.config.CACHE_LOCAL_LEASE_MS > 0) {
+      // its own connection: a subscribed connection takes no other commands
+      const sub = createRedis(opts.config.REDIS_URL!, opts.config, { name: 'health-tracker-cache-feed' })
+      sub.on('error', () => {})
+      const lease = opts.config.CACHE_LOCAL_LEASE_MS
+      feed = new GenerationFeed(sub, opts.channel ?? 'ht:generations:default', { leaseMs: lease, pingMs: Math.max(1, Math.floor(lease / 5)) })
+      fastify.addHook('onClose', async () => {
+        feed!.close()
+        sub.disconnect()
+      })
+    }
+    fastify.decorate('cache', new ResilientCache(store, fastify.metrics, opts.config.CACHE_TTL_SECONDS, Date.now, opts.config.CACHE_LOCAL_MAX_MB * 1024 * 1024, feed))
     fastify.addHook('onClose', async () => store.close())
   },
   { name: 'cache', dependencies: ['metrics'] }

@@ -35,6 +35,11 @@ export class FifoCache<K, V> {
     this.bytes -= entry.size
   }
 
+  clear(): void {
+    this.map.clear()
+    this.bytes = 0
+  }
+
   get size(): number {
     return this.map.size
   }

@@ -1,7 +1,7 @@
 /**
  * A shared rate-limit store that asks Redis only when it matters. Each process counts a key's
  * requests locally and adds them to the shared Redis counter in the background (at most every
- * `flushMs`, all keys in one pipelined round trip), so a request far from its limit costs no
+ * `flushMs`, all keys in one script call), so a request far from its limit costs no
  * round trip. Close to the limit (the last `margin` requests of the window) and for the first
  * request of a window, the request waits for Redis, so the 429 decision is made on the shared
  * count. With one process the count is exact; with N processes a principal can exceed the limit
@@ -22,7 +22,24 @@ const INCRBY_WINDOW = `
   if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
   return {current, ttl}`
 
+/** Many keys in one call: KEYS are the keys, ARGV their deltas then their windows; answers {current, ttl} pairs. */
+const INCRBY_WINDOWS = `
+  local n = #KEYS
+  local out = {}
+  for i = 1, n do
+    local delta = tonumber(ARGV[i])
+    local window = ARGV[n + i]
+    local current = redis.call('INCRBY', KEYS[i], delta)
+    if current == delta then redis.call('PEXPIRE', KEYS[i], window) end
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl < 0 then redis.call('PEXPIRE', KEYS[i], window); ttl = tonumber(window) end
+    out[2 * i - 1] = current
+    out[2 * i] = ttl
+  end
+  return out`
+
 type Incr = (key: string, delta: number, windowMs: number) => Promise<[number, number]>
+type IncrMany = (keys: string[], args: Array<number>) => Promise<number[]>
 
 interface KeyState {
   /** the shared count as Redis last answered it (includes everything flushed before that answer) */
@@ -53,6 +70,7 @@ export class LocalFirstRedisStore {
   private readonly keys = new Map<string, KeyState>()
   private timer: NodeJS.Timeout | null = null
   private readonly incrWindow: Incr
+  private readonly incrWindows: IncrMany
   private readonly flushMs: number
   private readonly margin: (max: number) => number
   private readonly now: () => number
@@ -62,6 +80,10 @@ export class LocalFirstRedisStore {
     const client = redis as WithCommand
     if (!client.htRateLimitIncrBy) redis.defineCommand('htRateLimitIncrBy', { numberOfKeys: 1, lua: INCRBY_WINDOW })
     this.incrWindow = (key, delta, windowMs) => client.htRateLimitIncrBy!(key, delta, windowMs)
+    const many = redis as Redis & { htRateLimitIncrByMany?: (...args: Array<string | number>) => Promise<number[]> }
+    if (!many.htRateLimitIncrByMany) redis.defineCommand('htRateLimitIncrByMany', { lua: INCRBY_WINDOWS })
+    // the key count goes first when numberOfKeys is not fixed
+    this.incrWindows = (keys, args) => many.htRateLimitIncrByMany!(keys.length, ...keys, ...args)
     this.flushMs = options.flushMs ?? 100
     this.margin = options.margin ?? ((max) => Math.max(1, Math.ceil(max / 10)))
     this.now = options.now ?? Date.now
@@ -107,34 +129,32 @@ export class LocalFirstRedisStore {
     )
   }
 
-  /** Send every key's pending count, in one pipelined round trip. */
+  /** Send every key's pending count: one script call for all of them. */
   async flush(): Promise<void> {
     this.timer = null
-    const sends: Promise<void>[] = []
     const now = this.now()
+    const batch: Array<{ key: string; state: KeyState; delta: number }> = []
     for (const [k, s] of this.keys) {
       if (now >= s.windowEnd) {
         this.keys.delete(k)
         continue
       }
       if (s.pending === 0) continue
-      const delta = s.pending
+      batch.push({ key: k, state: s, delta: s.pending })
+      s.sending += s.pending
       s.pending = 0
-      s.sending += delta
-      sends.push(
-        this.incrWindow(k, delta, s.windowMs).then(
-          ([current, ttl]) => {
-            s.sending -= delta
-            this.answered(s, Number(current), Number(ttl))
-          },
-          (error: unknown) => {
-            s.sending -= delta
-            this.options.onError?.(error)
-          }
-        )
-      )
     }
-    await Promise.all(sends)
+    if (batch.length === 0) return
+    try {
+      const answers = await this.incrWindows(batch.map((b) => b.key), [...batch.map((b) => b.delta), ...batch.map((b) => b.state.windowMs)])
+      batch.forEach((b, i) => {
+        b.state.sending -= b.delta
+        this.answered(b.state, Number(answers[2 * i]), Number(answers[2 * i + 1]))
+      })
+    } catch (error) {
+      for (const b of batch) b.state.sending -= b.delta
+      this.options.onError?.(error)
+    }
   }
 
   close(): void {

@@ -11,7 +11,8 @@ import { resolveDatabase, resolveJwtSecret } from '../embedded.js'
 async function main(): Promise<void> {
   let config
   try {
-    config = { ...loadConfig(), WORKER_ENABLED: true }
+    // it serves no reads: no local copies, so no generation feed that writes would wait for
+    config = { ...loadConfig(), WORKER_ENABLED: true, CACHE_LOCAL_MAX_MB: 0 }
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message)
