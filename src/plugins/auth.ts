@@ -28,9 +28,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook for /api routes: verifies the bearer token and sets request.principal */
     authenticate(request: FastifyRequest): Promise<void>
-    /** like authenticate, but keeps the failure for `requireAuth` (so the rate limit can key by IP first) */
-    identify(request: FastifyRequest): Promise<void>
-    requireAuth(request: FastifyRequest): Promise<void>
+    /**
+     * onRequest hook: like authenticate, but keeps the failure for `requireAuth` (so the rate limit
+     * can key by IP first). A token verified before is recognized synchronously.
+     */
+    identify(request: FastifyRequest, reply: unknown, done: (error?: Error) => void): void
+    requireAuth(request: FastifyRequest, reply: unknown, done: (error?: Error) => void): void
   }
 }
 
@@ -87,19 +90,28 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
  * cache, which hashes every token with SHA-256 first (and than an LRU's bookkeeping: first in,
  * first out is enough for tokens). Failures are never cached.
  */
-export function cachedVerifier(verify: Verify, max = 10_000, now: () => number = Date.now): Verify {
+export function cachedVerifier(verify: Verify, max = 10_000, now: () => number = Date.now): Verify & { peek(token: string): Record<string, unknown> | undefined } {
   const cache = new FifoCache<string, { claims: Record<string, unknown>; from: number; until: number }>({ maxEntries: max })
-  return async (token) => {
+  const peek = (token: string) => {
     const hit = cache.get(token)
+    if (!hit) return undefined
     const at = now()
-    if (hit && at >= hit.from && at < hit.until) return hit.claims
+    return at >= hit.from && at < hit.until ? hit.claims : undefined
+  }
+  const cached = async (token: string) => {
+    const hit = peek(token)
+    if (hit) return hit
     const claims = await verify(token)
+    const at = now()
     const until = typeof claims.exp === 'number' ? claims.exp * 1000 : 0
     const from = typeof claims.nbf === 'number' ? claims.nbf * 1000 : 0
     if (until > at) cache.set(token, { claims, from, until })
     return claims
   }
+  return Object.assign(cached, { peek })
 }
+
+const BEARER_RE = /^Bearer\s+([A-Za-z0-9_\-.]+)$/
 
 export default fp<AuthOptions>(
   async (fastify, opts) => {
@@ -111,7 +123,7 @@ export default fp<AuthOptions>(
       if (!header) {
         throw new Unauthorized('a bearer token is required', undefined, { 'www-authenticate': 'Bearer realm="health-tracker"' })
       }
-      const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/.exec(header)
+      const match = BEARER_RE.exec(header)
       if (!match) throw challenge('invalid_request', 'Authorization must be "Bearer <JWT>"')
       let claims: Record<string, unknown>
       try {
@@ -122,16 +134,35 @@ export default fp<AuthOptions>(
       }
       request.principal = principalFromClaims(claims)
     })
-    fastify.decorate('identify', async (request: FastifyRequest) => {
-      try {
-        await fastify.authenticate(request)
-      } catch (error) {
-        request.authError = error as Error
+    // principals of tokens seen before, so the common case (a known token) needs no promise
+    const principals = new WeakMap<Record<string, unknown>, Principal>()
+    fastify.decorate('identify', (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) => {
+      const header = request.headers.authorization
+      const token = header ? BEARER_RE.exec(header)?.[1] : undefined
+      const claims = token ? verify.peek(token) : undefined
+      const known = claims ? principals.get(claims) : undefined
+      if (known) {
+        request.principal = known
+        return done()
       }
+      fastify.authenticate(request).then(
+        () => {
+          if (token && request.principal) {
+            const verified = verify.peek(token)
+            if (verified) principals.set(verified, request.principal)
+          }
+          done()
+        },
+        (error: Error) => {
+          request.authError = error
+          done()
+        }
+      )
     })
-    fastify.decorate('requireAuth', async (request: FastifyRequest) => {
-      if (request.authError) throw request.authError
-      if (!request.principal) throw new Unauthorized('a bearer token is required', undefined, { 'www-authenticate': 'Bearer realm="health-tracker"' })
+    fastify.decorate('requireAuth', (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) => {
+      if (request.authError) return done(request.authError)
+      if (!request.principal) return done(new Unauthorized('a bearer token is required', undefined, { 'www-authenticate': 'Bearer realm="health-tracker"' }))
+      done()
     })
   },
   { name: 'auth' }
