@@ -316,6 +316,18 @@ export class ResilientCache {
    * "<generation>\n<body>"). The entry counts only if it was made at the current generation.
    * Returns null generation when the store can't be read (then: don't cache).
    */
+  /**
+   * The local copy, when it can be served without asking anyone: made at the generation pushed to
+   * this process, under a lease (generation-feed.ts). Synchronous; undefined otherwise.
+   */
+  peekForUser(userUuid: string, key: string): Buffer | string | undefined {
+    if (!this.feed || this.pendingBumps.size > 0) return undefined
+    const copy = this.local!.get(key)
+    if (!copy || this.feed.current(userUuid) !== copy.generation || !this.available()) return undefined
+    this.metrics.cacheRequests.inc({ result: 'hit' })
+    return copy.value
+  }
+
   async getForUser(userUuid: string, key: string): Promise<{ generation: string | null; value: Buffer | string | null }> {
     if (this.pendingBumps.size > 0 && !(await this.flushPendingBumps())) {
       this.metrics.cacheRequests.inc({ result: 'bypass' })
@@ -323,11 +335,8 @@ export class ResilientCache {
     }
     const generationKey = `gen:${userUuid}`
     const copy = this.local?.get(key)
-    if (copy && this.feed && this.feed.current(userUuid) === copy.generation && this.available()) {
-      // the pushed generation, under a lease: no round trip at all
-      this.metrics.cacheRequests.inc({ result: 'hit' })
-      return { generation: copy.generation, value: copy.value }
-    }
+    const pushed = this.peekForUser(userUuid, key)
+    if (copy && pushed !== undefined) return { generation: copy.generation, value: pushed }
     const mark = this.feed?.mark() ?? 0
     // with a local copy, only the generation is asked for
     let result = await this.guard(() => this.store.getEntry(generationKey, copy ? null : key), null, 'error')

@@ -13,7 +13,11 @@ import { after } from './cache.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    readThrough<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant?: string): Promise<FastifyReply>
+    /**
+     * Sends the answer: synchronously when the process's own copy may be served (then it returns
+     * nothing), else it returns a promise that settles once the answer is sent.
+     */
+    readThrough<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant?: string): void | Promise<void>
     /** the pool for a user's reads: the replica, unless the user wrote in the last REPLICA_LAG_SECONDS */
     readerFor(userUuid: string): Promise<import('kysely').Kysely<import('../repositories/database.js').Database>>
     markWritten(userUuid: string): Promise<void>
@@ -40,19 +44,30 @@ export default fp(
     // a cached entry is "<etag>\n<body>": the ETag is hashed once, when the entry is made; from
     // Redis it arrives as bytes and the body goes to the socket without being decoded
     const etagOf = (body: string | Buffer) => `"${createHash('sha1').update(body).digest('base64url')}"`
-    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer) => {
+    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer): void => {
       const cut = entry.indexOf('\n')
       // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
       if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', typeof entry === 'string' ? entry.slice(0, cut) : entry.toString('latin1', 0, cut))
-      return reply.type(JSON_TYPE).send(after(entry, cut))
+      reply.type(JSON_TYPE).send(after(entry, cut))
     }
 
-    fastify.decorate('readThrough', async function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '') {
+    fastify.decorate('readThrough', function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '') {
       const key = `r2:${userUuid}:${variant}:${request.url}` // r2: entries carry their ETag
+      // the common case, a copy this process may serve on its own, without a promise
+      const local = fastify.cache.peekForUser(userUuid, key)
+      if (local !== undefined) {
+        sendEntry(request, reply, local)
+        return
+      }
+      return readShared(request, reply, userUuid, key, load)
+    })
+
+    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>): Promise<void> {
       const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
-        return reply.send(await load())
+        reply.send(await load())
+        return
       }
       if (hit !== null) return sendEntry(request, reply, hit)
       // a read after a write never joins a load that started before it: the generation is in the key
@@ -70,7 +85,7 @@ export default fp(
         return sendEntry(request, reply, entry)
       }
       return sendEntry(request, reply, await pending)
-    })
+    }
 
     const separateReader = fastify.db.reader !== fastify.db.writer
     fastify.decorate('markWritten', async (userUuid: string) => {

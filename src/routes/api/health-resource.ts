@@ -47,7 +47,8 @@ const healthResource: FastifyPluginAsyncTypebox<HealthResourceOptions> = async (
 
   fastify.get('/:user_uuid', {
     schema: { tags, summary: `list a user's ${spec.name} records, newest first`, params: UserParams, querystring: ListQuery, response: { 200: Page(spec.record), ...errorResponses(404) } }
-  }, async (request, reply) => {
+    // not async: a read served from the process's copy completes without a promise
+  }, (request, reply) => {
     const userUuid = request.params.user_uuid.toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
     return fastify.readThrough(request, reply, userUuid, () => records.listRecords(fastify, spec, request, userUuid, request.query))
@@ -55,7 +56,7 @@ const healthResource: FastifyPluginAsyncTypebox<HealthResourceOptions> = async (
 
   fastify.get(`/:user_uuid/:${spec.key}`, {
     schema: { tags, summary: `get one ${spec.name} record`, params: KeyParams, querystring: FieldsQuery, response: { 200: spec.record, ...errorResponses(404) } }
-  }, async (request, reply) => {
+  }, (request, reply) => {
     const params = request.params as Record<string, unknown>
     const userUuid = String(params.user_uuid).toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, spec.name)

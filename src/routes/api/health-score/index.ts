@@ -13,7 +13,8 @@ import { activeAlgorithm, getHealthScore, scoreHistory, utcDay } from '../../../
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/get_health_score', {
     schema: { tags: ['health-score'], summary: 'the health score of a user and date (default: the token\'s user, their today)', querystring: ScoreQuery, response: { 200: HealthScore, ...errorResponses(404) } }
-  }, async (request, reply) => {
+    // not async: a read served from the process's copy completes without a promise
+  }, (request, reply) => {
     const userUuid = (request.query.user_uuid ?? request.principal!.sub).toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, 'user')
     if (fastify.lifecycle.shedding()) {
