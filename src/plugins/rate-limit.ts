@@ -41,6 +41,9 @@ export default fp(
       timeWindow: durationMs(config.RATE_LIMIT_WINDOW),
       hook: 'onRequest',
       skipOnError: true,
+      // the rate-limit headers go with a 429 (the contract), not with every answer: three headers
+      // less on each of the many small reads a mobile client makes
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
       ...(store ? { store: store as never } : {}),
       keyGenerator: (request: FastifyRequest) => (request.principal ? `sub:${request.principal.sub}` : `ip:${request.ip}`),
       onExceeded: () => fastify.metrics.rateLimited.inc(),

@@ -11,6 +11,7 @@ t.test('rate limit per principal: 429 problem+json with Retry-After and rate-lim
   const answers = []
   for (let i = 0; i < 4; i++) answers.push(await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h }))
   t.same(answers.map((a) => a.statusCode), [200, 200, 200, 429], JSON.stringify(answers.map((a) => [a.statusCode, a.body.slice(0, 120)])))
+  t.notOk(answers[0]!.headers['x-ratelimit-remaining'], 'the rate-limit headers come with the 429, not with every answer')
   const limited = answers[3]!
   t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After in seconds')
