@@ -20,6 +20,11 @@ declare module 'fastify' {
   }
 }
 
+function uuidIn(source: unknown): string | undefined {
+  const u = (source as { user_uuid?: unknown } | null | undefined)?.user_uuid
+  return typeof u === 'string' && UUID_RE.test(u) ? u : undefined
+}
+
 function actionOf(method: string, route: string): AuditEntry['action'] {
   if (route.endsWith('/export')) return 'export'
   if (method === 'GET') return 'read'
@@ -63,10 +68,9 @@ export default fp(
       const principal = request.principal
       const route = request.routeOptions.url
       if (!principal || !route?.startsWith('/api') || reply.statusCode >= 500) return false
-      const params = (request.params ?? {}) as Record<string, unknown>
-      const query = (request.query ?? {}) as Record<string, unknown>
-      const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>
-      const candidate = [params.user_uuid, query.user_uuid, body.user_uuid].find((u) => typeof u === 'string' && UUID_RE.test(u)) as string | undefined
+      // the first user UUID in params, query or body (no array or closure per request)
+      const candidate =
+        uuidIn(request.params) ?? uuidIn(request.query) ?? (request.body && typeof request.body === 'object' ? uuidIn(request.body) : undefined)
       const target = candidate?.toLowerCase() ?? (route.startsWith('/api/get_health_score') ? principal.sub : null)
       if (!target && !route.includes('/batch')) return false // not about one user's data (e.g. algorithms)
       const action = actionOf(request.method, route)

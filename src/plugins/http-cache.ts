@@ -109,8 +109,8 @@ export default fp(
       let body: string | Buffer = payload
       const fields = (request.query as { fields?: string } | undefined)?.fields
       if (fields && request.url.startsWith('/api')) body = JSON.stringify(project(JSON.parse(payload.toString()), fields.split(',')))
-      const etag = (reply.getHeader('etag') as string | undefined) ?? etagOf(body)
-      reply.header('etag', etag)
+      let etag = reply.getHeader('etag') as string | undefined
+      if (etag === undefined) reply.header('etag', (etag = etagOf(body)))
       if (!reply.getHeader('cache-control')) {
         reply.header('cache-control', request.url.startsWith('/api') ? 'private, no-cache' : 'no-cache')
         reply.header('vary', 'Authorization')
