@@ -13,6 +13,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { sql } from 'kysely'
 import type { DB } from '../repositories/database.js'
+import { addRouteHook, routeMethods } from './route-hooks.js'
 import { BadRequest, Conflict, Implausible } from '../domain/errors.js'
 
 export const IDEMPOTENCY_TTL_HOURS = 24
@@ -110,10 +111,11 @@ export default fp(
     }
 
     // after authentication and schema validation (preHandler), before the handler writes anything
-    fastify.addHook('preHandler', (request, reply, done) => {
+    // on POST routes only (onRoute below): other methods never carry an Idempotency-Key
+    const preHandler = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       if (request.method !== 'POST' || !request.principal) return done()
       claim(request, reply).then(() => done(), done)
-    })
+    }
 
     async function store(target: DB, request: FastifyRequest, status: number, body: string, headers: Record<string, string>) {
       const claimed = request.idempotency!
@@ -141,10 +143,15 @@ export default fp(
     })
 
     // a callback hook: requests without a pending key pass synchronously, without a promise
-    fastify.addHook('onSend', (request, reply, payload, done) => {
+    const onSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
       const claimed = request.idempotency
       if (!claimed || claimed.completed) return done(null, payload)
       settle(request, reply, claimed, payload).then(() => done(null, payload), (error: Error) => done(error))
+    }
+    fastify.addHook('onRoute', (route) => {
+      if (!routeMethods(route).includes('POST')) return
+      addRouteHook(route, 'preHandler', preHandler)
+      addRouteHook(route, 'onSend', onSend)
     })
     async function settle(request: FastifyRequest, reply: FastifyReply, claimed: NonNullable<FastifyRequest['idempotency']>, payload: unknown): Promise<void> {
       try {

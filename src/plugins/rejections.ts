@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { insertRejections } from '../repositories/rejections.js'
+import { addRouteHook } from './route-hooks.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,10 +22,14 @@ export default fp(
     // onSend, not onResponse: the rejection is durable before the client hears of it, so a
     // client that erases its data right after never races a late insert. A callback hook: answers
     // that are not rejections pass synchronously, without a promise.
-    fastify.addHook('onSend', (request, reply, payload, done) => {
+    // on the health-data routes only (their config names the resource)
+    const onSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
       const problem = request.problem
       if ((reply.statusCode !== 400 && reply.statusCode !== 422) || !problem) return done(null, payload)
       record(request, reply, problem).then(() => done(null, payload), (error: Error) => done(error))
+    }
+    fastify.addHook('onRoute', (route) => {
+      if ((route.config as { resource?: string } | undefined)?.resource) addRouteHook(route, 'onSend', onSend)
     })
     async function record(request: FastifyRequest, reply: FastifyReply, problem: NonNullable<FastifyRequest['problem']>): Promise<void> {
       const resource = request.routeOptions.config?.resource
