@@ -99,5 +99,8 @@ export function positive(value: unknown): number | null {
 
 export function roundTo(value: number, decimals: number): number {
   const factor = 10 ** decimals
-  return Math.round(value * factor) / factor
+  const scaled = value * factor
+  // a value so large that scaling overflows has no fractional digits to round (doubles above 2^53
+  // are integers): keep it finite instead of turning it into Infinity
+  return Number.isFinite(scaled) ? Math.round(scaled) / factor : value
 }

@@ -172,3 +172,26 @@ t.test('HRV that never varies does not divide by zero', async (t) => {
   const hrv = computeHealthScore(flat, latest).components.biometrics?.contributors.find((c) => c.name === 'hrv')
   t.ok(hrv && Number.isFinite(hrv.score) && hrv.score >= 0 && hrv.score <= 100, `hrv score ${hrv?.score}`)
 })
+
+t.test('a huge (unvalidated) value never turns into Infinity in the explanation', async (t) => {
+  // found by the fuzzing property: display rounding scaled 1.8e307 by 10 and overflowed
+  const input: HealthScoreInput = {
+    date: '2026-03-31',
+    user: { birth_date: null, sex: 'female', timezone: 'UTC' },
+    activity: [],
+    sleep: [],
+    biometrics: [],
+    blood: [{ test_date: '2026-03-31', results: [{ marker: 'hba1c', value: 1.797693134862316e307, unit: '%', quality: 'ok' }] }],
+  }
+  for (const algorithm of ALGORITHMS) {
+    const result = computeHealthScore(input, algorithm)
+    for (const component of Object.values(result.components)) {
+      for (const c of component.contributors) t.ok(c.value === null || Number.isFinite(c.value), `${algorithm.version} ${c.name}: ${c.value}`)
+    }
+  }
+  const { roundTo } = await import('../../../src/domain/score/robust-stats.js')
+  t.equal(roundTo(1.797693134862316e307, 1), 1.797693134862316e307)
+  t.equal(roundTo(-1.797693134862316e307, 2), -1.797693134862316e307)
+  t.equal(roundTo(2.345, 1), 2.3)
+  t.equal(roundTo(7.25, 1), 7.3)
+})
