@@ -21,8 +21,6 @@ import {
 } from './helpers/arbitraries.js'
 import { SCORED_DAY, mulberry32 } from './helpers/personas.js'
 
-const v1 = getAlgorithm('v1') as AlgorithmDefinition
-const v2 = getAlgorithm('v2') as AlgorithmDefinition
 const v3 = getAlgorithm('v3') as AlgorithmDefinition
 const RUNS = { numRuns: 60 }
 
