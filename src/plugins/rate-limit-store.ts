@@ -15,14 +15,11 @@
  */
 import type { Redis } from 'ioredis'
 
-const INCRBY_WINDOW = `
-  local current = redis.call('INCRBY', KEYS[1], ARGV[1])
-  if current == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
-  return {current, ttl}`
-
-/** Many keys in one call: KEYS are the keys, ARGV their deltas then their windows; answers {current, ttl} pairs. */
+/**
+ * Add deltas to counters, each expiring one window after its first increment. KEYS are the keys,
+ * ARGV their deltas then their windows; answers {current, ttl} pairs. One key for a request that
+ * waits, every pending key for a background flush.
+ */
 const INCRBY_WINDOWS = `
   local n = #KEYS
   local out = {}
@@ -38,7 +35,6 @@ const INCRBY_WINDOWS = `
   end
   return out`
 
-type Incr = (key: string, delta: number, windowMs: number) => Promise<[number, number]>
 type IncrMany = (keys: string[], args: Array<number>) => Promise<number[]>
 
 interface KeyState {
@@ -69,17 +65,12 @@ export interface LocalFirstOptions {
 export class LocalFirstRedisStore {
   private readonly keys = new Map<string, KeyState>()
   private timer: NodeJS.Timeout | null = null
-  private readonly incrWindow: Incr
   private readonly incrWindows: IncrMany
   private readonly flushMs: number
   private readonly margin: (max: number) => number
   private readonly now: () => number
 
   constructor(private readonly redis: Redis, private readonly prefix: string, private readonly options: LocalFirstOptions = {}) {
-    type WithCommand = Redis & { htRateLimitIncrBy?: (key: string, delta: number, windowMs: number) => Promise<[number, number]> }
-    const client = redis as WithCommand
-    if (!client.htRateLimitIncrBy) redis.defineCommand('htRateLimitIncrBy', { numberOfKeys: 1, lua: INCRBY_WINDOW })
-    this.incrWindow = (key, delta, windowMs) => client.htRateLimitIncrBy!(key, delta, windowMs)
     const many = redis as Redis & { htRateLimitIncrByMany?: (...args: Array<string | number>) => Promise<number[]> }
     if (!many.htRateLimitIncrByMany) redis.defineCommand('htRateLimitIncrByMany', { lua: INCRBY_WINDOWS })
     // the key count goes first when numberOfKeys is not fixed
@@ -113,7 +104,7 @@ export class LocalFirstRedisStore {
     const delta = s.pending + 1
     s.pending = 0
     s.sending += delta
-    this.incrWindow(k, delta, timeWindow).then(
+    this.incrWindows([k], [delta, timeWindow]).then(
       ([current, ttl]) => {
         s.sending -= delta
         this.answered(s, Number(current), Number(ttl))
