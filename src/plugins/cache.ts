@@ -2,10 +2,11 @@
  * The read cache: Redis (ioredis) when REDIS_URL is set, else an in-process LRU. Keys are scoped
  * by a per-user generation, so one bump on any write invalidates every cached read of that user on
  * every instance. In Redis mode each process also keeps a copy of the answers it served (by key,
- * with the generation they were made at, CACHE_LOCAL_MAX_MB): a read still asks Redis for the
- * user's current generation, and serves the local copy only when it was made at that generation,
- * so the body does not cross the network again and no read after a write can return older data.
- * Generations are random tokens, never reused: a Redis restart cannot make an old copy current.
+ * with the generation they were made at, CACHE_LOCAL_MAX_MB), served only at the user's current
+ * generation: as pushed to this process under a lease (generation-feed.ts, no round trip), else as
+ * Redis answers it (the generation alone, so the body does not cross the network again). Either
+ * way no read after a write can return older data. Generations are random tokens, never reused:
+ * a Redis restart cannot make an old copy current.
  * Redis errors or timeouts never fail a request: the call counts as `error`, and after repeated
  * failures a circuit breaker bypasses Redis for a cool-down.
  */
@@ -14,7 +15,7 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { FifoCache } from './fifo-cache.js'
-import { GenerationFeed } from './generation-feed.js'
+import { DEFAULT_GENERATION_CHANNEL, GenerationFeed } from './generation-feed.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
 
@@ -78,7 +79,7 @@ export class MemoryStore implements CacheStore {
 export class RedisStore implements CacheStore {
   readonly kind = 'redis' as const
   /** `channel`: where generation bumps are published (generation-feed.ts) */
-  constructor(readonly redis: Redis, private readonly channel = 'ht:generations:default') {
+  constructor(readonly redis: Redis, private readonly channel = DEFAULT_GENERATION_CHANNEL) {
     if (!(redis as unknown as Record<string, unknown>).htBumpGeneration) {
       redis.defineCommand('htBumpGeneration', {
         numberOfKeys: 1,
@@ -178,7 +179,13 @@ export async function waitReady(redis: Redis, ms = 2000): Promise<boolean> {
   })
 }
 
-/** What follows position `cut` of a cached entry (bytes stay bytes, without a copy). */
+/**
+ * Cached entries are "<head>\n<rest>" (generation then answer; ETag then body), as text or bytes.
+ * `before` is the head as text; `after` the rest, bytes staying bytes without a copy.
+ */
+export function before(entry: Buffer | string, cut: number): string {
+  return typeof entry === 'string' ? entry.slice(0, cut) : entry.toString('latin1', 0, cut)
+}
 export function after(entry: Buffer | string, cut: number): Buffer | string {
   return typeof entry === 'string' ? entry.slice(cut + 1) : entry.subarray(cut + 1)
 }
@@ -312,22 +319,29 @@ export class ResilientCache {
   }
 
   /**
-   * A user-scoped read in one round trip: the user's generation and the entry (stored as
-   * "<generation>\n<body>"). The entry counts only if it was made at the current generation.
-   * Returns null generation when the store can't be read (then: don't cache).
-   */
-  /**
    * The local copy, when it can be served without asking anyone: made at the generation pushed to
    * this process, under a lease (generation-feed.ts). Synchronous; undefined otherwise.
    */
   peekForUser(userUuid: string, key: string): Buffer | string | undefined {
-    if (!this.feed || this.pendingBumps.size > 0) return undefined
-    const copy = this.local!.get(key)
-    if (!copy || this.feed.current(userUuid) !== copy.generation || !this.available()) return undefined
-    this.metrics.cacheRequests.inc({ result: 'hit' })
-    return copy.value
+    const copy = this.local?.get(key)
+    return copy && this.servesPushed(userUuid, copy) ? this.localHit(copy).value : undefined
   }
 
+  private servesPushed(userUuid: string, copy: { generation: string }): boolean {
+    return this.feed !== null && this.pendingBumps.size === 0 && this.feed.current(userUuid) === copy.generation && this.available()
+  }
+
+  private localHit<C>(copy: C): C {
+    this.metrics.cacheRequests.inc({ result: 'hit' })
+    return copy
+  }
+
+  /**
+   * A user-scoped read: the user's generation and the entry (stored as "<generation>\n<body>"),
+   * in one round trip at most (none for a local copy under the feed's lease; the generation alone
+   * for a local copy otherwise). The entry counts only if it was made at the current generation.
+   * Returns null generation when the store can't be read (then: don't cache).
+   */
   async getForUser(userUuid: string, key: string): Promise<{ generation: string | null; value: Buffer | string | null }> {
     if (this.pendingBumps.size > 0 && !(await this.flushPendingBumps())) {
       this.metrics.cacheRequests.inc({ result: 'bypass' })
@@ -335,18 +349,14 @@ export class ResilientCache {
     }
     const generationKey = `gen:${userUuid}`
     const copy = this.local?.get(key)
-    const pushed = this.peekForUser(userUuid, key)
-    if (copy && pushed !== undefined) return { generation: copy.generation, value: pushed }
+    if (copy && this.servesPushed(userUuid, copy)) return this.localHit(copy)
     const mark = this.feed?.mark() ?? 0
     // with a local copy, only the generation is asked for
     let result = await this.guard(() => this.store.getEntry(generationKey, copy ? null : key), null, 'error')
     if (!result.ok || !result.value) return { generation: null, value: null }
     this.feed?.learn(userUuid, result.value[0] ?? '0', mark)
     if (copy) {
-      if (copy.generation === (result.value[0] ?? '0')) {
-        this.metrics.cacheRequests.inc({ result: 'hit' })
-        return { generation: copy.generation, value: copy.value }
-      }
+      if (copy.generation === (result.value[0] ?? '0')) return this.localHit(copy)
       // written since: the shared entry may already be the current one (made by another process)
       this.local!.delete(key)
       result = await this.guard(() => this.store.getEntry(generationKey, key), null, 'error')
@@ -356,7 +366,7 @@ export class ResilientCache {
     const stored = result.value[1]
     // "<generation>\n<rest>": the rest counts only if it was made at the current generation
     const cut = stored ? stored.indexOf('\n') : -1
-    const made = stored && cut > 0 ? (typeof stored === 'string' ? stored.slice(0, cut) : stored.toString('latin1', 0, cut)) : null
+    const made = stored && cut > 0 ? before(stored, cut) : null
     const value = stored && made === generation ? after(stored, cut) : null
     this.metrics.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' })
     // a copy of its own: a view would keep the whole socket read buffer alive
@@ -417,7 +427,7 @@ export default fp<CachePluginOptions>(
       const sub = createRedis(opts.config.REDIS_URL!, opts.config, { name: 'health-tracker-cache-feed' })
       sub.on('error', () => {})
       const lease = opts.config.CACHE_LOCAL_LEASE_MS
-      feed = new GenerationFeed(sub, opts.channel ?? 'ht:generations:default', { leaseMs: lease, pingMs: Math.max(1, Math.floor(lease / 5)) })
+      feed = new GenerationFeed(sub, opts.channel ?? DEFAULT_GENERATION_CHANNEL, { leaseMs: lease, pingMs: Math.max(1, Math.floor(lease / 5)) })
       fastify.addHook('onClose', async () => {
         feed!.close()
         sub.disconnect()

@@ -24,13 +24,16 @@
 import type { Redis } from 'ioredis'
 import { FifoCache } from './fifo-cache.js'
 
+/** The channel of processes that were not told their database (tests, tools). */
+export const DEFAULT_GENERATION_CHANNEL = 'ht:generations:default'
+
 /** The channel of the processes serving one database (its name; host and credentials left out). */
 export function generationChannel(databaseUrl: string): string {
-  let name = 'default'
+  let name = ''
   try {
-    name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || name
+    name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1))
   } catch {}
-  return `ht:generations:${name}`
+  return name ? `ht:generations:${name}` : DEFAULT_GENERATION_CHANNEL
 }
 
 export interface GenerationFeedOptions {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { after } from './cache.js'
+import { after, before } from './cache.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,7 +47,7 @@ export default fp(
     const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer): void => {
       const cut = entry.indexOf('\n')
       // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
-      if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', typeof entry === 'string' ? entry.slice(0, cut) : entry.toString('latin1', 0, cut))
+      if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', before(entry, cut))
       reply.type(JSON_TYPE).send(after(entry, cut))
     }
 
