@@ -20,9 +20,9 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export default fp(
   async (fastify) => {
     // onSend, not onResponse: the rejection is durable before the client hears of it, so a
-    // client that erases its data right after never races a late insert. A callback hook: answers
-    // that are not rejections pass synchronously, without a promise.
-    // on the health-data routes only (their config names the resource)
+    // client that erases its data right after never races a late insert. Attached to the
+    // health-data routes only (their config names the resource), as a callback hook: answers that
+    // are not rejections pass synchronously, without a promise.
     const onSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
       const problem = request.problem
       if ((reply.statusCode !== 400 && reply.statusCode !== 422) || !problem) return done(null, payload)
