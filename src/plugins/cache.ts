@@ -375,7 +375,8 @@ export class ResilientCache {
   }
 
   async setForUser(key: string, generation: string, value: string): Promise<void> {
-    this.local?.set(key, { generation, value })
+    // the copy is kept as bytes, as a copy from Redis is: a hit then neither measures nor encodes it
+    this.local?.set(key, { generation, value: Buffer.from(value) })
     await this.set(key, `${generation}\n${value}`)
   }
 

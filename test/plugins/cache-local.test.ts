@@ -38,6 +38,7 @@ if (!url) {
     await A.setForUser(key, first.generation!, 'etag\nbody-1')
     const again = await A.getForUser(user, key)
     t.equal(text(again.value), 'etag\nbody-1')
+    t.ok(Buffer.isBuffer(again.value), 'the copy a process made itself is kept as bytes, as one read from Redis is (a hit does not encode it again)')
     t.same(a.asked.slice(-1), [null], 'served from the local copy: only the generation was asked for')
 
     const fromB = await B.getForUser(user, key)
