@@ -47,8 +47,31 @@ export function createPool(url: string, config: Config, applicationName: string)
   // a client losing its server (idle, or checked out mid-query) must not crash the process:
   // the query in flight fails and becomes a 503; the pool replaces the client
   pool.on('error', () => {})
-  pool.on('connect', (client) => client.on('error', () => {}))
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+    endAfterReadTimeout(client)
+  })
   return pool
+}
+
+/**
+ * A query that hit `query_timeout` fails, but pg keeps its connection, and what it sent may still
+ * reach the server later (a hanging network that recovers): a BEGIN delivered late would leave the
+ * next borrower's statements in a transaction nobody commits, holding row locks that make every
+ * later write to those rows time out. Such a connection is ended instead (the pool drops a client
+ * that is ending when it is released; the server rolls back whatever it had open).
+ */
+function endAfterReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const result = query(...args)
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if ((error as Error | undefined)?.message === 'Query read timeout') client.end().catch(() => {})
+      })
+    }
+    return result
+  }
 }
 
 export function createKysely(pool: pg.Pool, name: PoolName, observe?: QueryObserver): Kysely<Database> {
