@@ -28,6 +28,7 @@ export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<strin
         state: 'pending',
         attempts: 0,
         last_error: null,
+        last_write_at: sql`now()`,
         // a job waiting for its debounce keeps its time (a stream of writes cannot postpone it);
         // a failed or parked job is revived now
         run_after: sql`CASE WHEN score_jobs.state = 'pending' AND score_jobs.attempts = 0 THEN score_jobs.run_after ELSE now() END`
@@ -36,15 +37,21 @@ export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<strin
 }
 
 /**
- * Claim up to `limit` ready jobs: pending, due, not leased, and at least `debounceMs` past their
- * `run_after`, so the writes of a burst (a device syncing reading by reading) are computed once.
+ * Claim up to `limit` ready jobs: pending, not leased, at least `debounceMs` past their `run_after`
+ * (the first write they stand for), and either quiet (no write for `debounceMs`) or waiting since
+ * `maxWaitMs`. A burst of writes (a device syncing reading by reading) is computed once; a user
+ * who writes without pause is computed once per `maxWaitMs`, not once per debounce, since each of
+ * those computations would be outdated by the next write. Reads never wait for the worker: a stale
+ * score is computed inline. `maxWaitMs` ≤ `debounceMs` gives a fixed delay after the first write.
  */
-export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number, debounceMs = 0): Promise<ScoreJob[]> {
+export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number, debounceMs = 0, maxWaitMs = debounceMs): Promise<ScoreJob[]> {
+  const debounce = sql`make_interval(secs => ${debounceMs / 1000})`
   const result = await sql<ScoreJob>`
     UPDATE score_jobs SET locked_by = ${workerId}, locked_until = now() + make_interval(secs => ${leaseSeconds})
     WHERE user_uuid IN (
       SELECT user_uuid FROM score_jobs
-      WHERE state = 'pending' AND run_after <= now() - make_interval(secs => ${debounceMs / 1000}) AND (locked_until IS NULL OR locked_until < now())
+      WHERE state = 'pending' AND run_after <= now() - ${debounce} AND (locked_until IS NULL OR locked_until < now())
+        AND (last_write_at <= now() - ${debounce} OR run_after <= now() - make_interval(secs => ${maxWaitMs / 1000}))
       ORDER BY run_after
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)

@@ -28,7 +28,7 @@ export class ScoreWorker {
 
   constructor(
     private readonly app: FastifyInstance,
-    private readonly options: { concurrency: number; pollMs: number; maxAttempts: number; debounceMs?: number }
+    private readonly options: { concurrency: number; pollMs: number; maxAttempts: number; debounceMs?: number; maxWaitMs?: number }
   ) {}
 
   start(): void {
@@ -47,7 +47,7 @@ export class ScoreWorker {
 
   /** Process whatever is ready now (tests and the loop use it). Returns the number of jobs handled. */
   async drainOnce(): Promise<number> {
-    const jobs = await claimScoreJobs(this.app.db.writer, this.id, this.options.concurrency, LEASE_SECONDS, this.options.debounceMs ?? 0)
+    const jobs = await claimScoreJobs(this.app.db.writer, this.id, this.options.concurrency, LEASE_SECONDS, this.options.debounceMs ?? 0, this.options.maxWaitMs)
     await Promise.all(jobs.map((job) => this.process(job)))
     return jobs.length
   }

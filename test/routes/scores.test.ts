@@ -125,7 +125,7 @@ t.test('a failing job is retried with backoff, then parked', async (t) => {
   t.equal((await job())?.state, 'pending', 'a new write revives a parked job')
 })
 
-t.test('debounce: a burst of writes is computed once, after the first write plus WORKER_DEBOUNCE_MS', async (t) => {
+t.test('debounce: a burst of writes is computed once, after WORKER_DEBOUNCE_MS of quiet', async (t) => {
   // jobs left by earlier tests first, so the counts below are this user's
   const flush = new ScoreWorker(app, { concurrency: 50, pollMs: 10, maxAttempts: 3 })
   while ((await flush.drainOnce()) > 0) {}
@@ -161,6 +161,34 @@ t.test('debounce: a burst of writes is computed once, after the first write plus
   t.equal(await worker.drainOnce(), 0, 'but it waits one more debounce, not back to back')
   await new Promise((r) => setTimeout(r, 450))
   t.equal(await worker.drainOnce(), 1)
+  t.equal(await job(), undefined)
+})
+
+t.test('a user who writes without pause is computed once per WORKER_MAX_WAIT_MS, not once per debounce', async (t) => {
+  const flush = new ScoreWorker(app, { concurrency: 50, pollMs: 10, maxAttempts: 3 })
+  while ((await flush.drainOnce()) > 0) {}
+  const u = await createUser(app, { timezone: 'UTC' })
+  const job = () => app.db.writer.selectFrom('score_jobs' as never).selectAll().where('user_uuid' as never, '=', u as never).executeTakeFirst() as Promise<{ version: number } | undefined>
+  const write = async (i: number) =>
+    t.equal((await app.inject({ method: 'POST', url: '/api/physical-activity/', headers: auth(u), payload: { user_uuid: u, date: day(i), steps: 5000 + i } })).statusCode, 201)
+  const worker = new ScoreWorker(app, { concurrency: 10, pollMs: 10, maxAttempts: 3, debounceMs: 600, maxWaitMs: 1500 })
+  const started = Date.now()
+  let claims = 0
+  let firstClaimAfter = -1
+  // a write every 100 ms or so: never 600 ms of quiet
+  for (let i = 0; Date.now() - started < 2000; i++) {
+    await write(i % 28)
+    const n = await worker.drainOnce()
+    if (n > 0 && firstClaimAfter < 0) firstClaimAfter = Date.now() - started
+    claims += n
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  t.equal(claims, 1, 'computed once in 2 s of writes (a fixed 600 ms delay after the first write would have computed it three times)')
+  t.ok(firstClaimAfter >= 1500, `not before the max wait (${firstClaimAfter} ms)`)
+  t.ok(await job(), 'the writes after that computation are queued again')
+  // once the writes stop, the quiet period alone makes it due
+  await new Promise((r) => setTimeout(r, 650))
+  t.equal(await worker.drainOnce(), 1, 'quiet for one debounce: computed')
   t.equal(await job(), undefined)
 })
 
