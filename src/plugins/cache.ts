@@ -27,7 +27,7 @@ export interface CacheStore {
    * come back as bytes (Redis: no decoding of a body that is only written to a socket again).
    */
   getEntry(generationKey: string, key: string | null): Promise<[generation: string | null, entry: Buffer | string | null]>
-  set(key: string, value: string, ttlSeconds: number): Promise<void>
+  set(key: string, value: string | Buffer, ttlSeconds: number): Promise<void>
   /**
    * Give the generation a new value, never used before for this key (and, with Redis, publish it
    * to the processes that keep local copies: `receivers` counts the subscribed connections).
@@ -40,22 +40,22 @@ export interface CacheStore {
 
 export class MemoryStore implements CacheStore {
   readonly kind = 'memory' as const
-  private readonly lru: LRUCache<string, string>
+  private readonly lru: LRUCache<string, string | Buffer>
   // generations must not be evicted before the entries they guard: keep them apart, unbounded
   // by count but tiny (one number per active user)
   private readonly counters = new Map<string, number>()
   constructor(max: number) {
-    this.lru = new LRUCache<string, string>({ max, ttlAutopurge: false })
+    this.lru = new LRUCache<string, string | Buffer>({ max, ttlAutopurge: false })
   }
   async get(key: string) {
     const counter = this.counters.get(key)
     if (counter !== undefined) return String(counter)
-    return this.lru.get(key) ?? null
+    return this.lru.get(key)?.toString() ?? null
   }
-  async getEntry(generationKey: string, key: string | null): Promise<[string | null, string | null]> {
-    return [await this.get(generationKey), key === null ? null : await this.get(key)]
+  async getEntry(generationKey: string, key: string | null): Promise<[string | null, Buffer | string | null]> {
+    return [await this.get(generationKey), key === null ? null : (this.lru.get(key) ?? null)]
   }
-  async set(key: string, value: string, ttlSeconds: number) {
+  async set(key: string, value: string | Buffer, ttlSeconds: number) {
     this.lru.set(key, value, { ttl: ttlSeconds * 1000 })
   }
   async bump(key: string) {
@@ -125,7 +125,7 @@ export class RedisStore implements CacheStore {
       }
     )
   }
-  async set(key: string, value: string, ttlSeconds: number) {
+  async set(key: string, value: string | Buffer, ttlSeconds: number) {
     await this.redis.set(key, value, 'EX', ttlSeconds)
   }
   async bump(key: string) {
@@ -374,13 +374,13 @@ export class ResilientCache {
     return { generation, value }
   }
 
-  async setForUser(key: string, generation: string, value: string): Promise<void> {
-    // the copy is kept as bytes, as a copy from Redis is: a hit then neither measures nor encodes it
-    this.local?.set(key, { generation, value: Buffer.from(value) })
-    await this.set(key, `${generation}\n${value}`)
+  /** `entry` as bytes: a hit on the local copy then neither measures nor encodes it again */
+  async setForUser(key: string, generation: string, entry: Buffer): Promise<void> {
+    this.local?.set(key, { generation, value: entry })
+    await this.set(key, Buffer.concat([Buffer.from(`${generation}\n`, 'latin1'), entry]))
   }
 
-  async set(key: string, value: string, ttlSeconds = this.ttlSeconds): Promise<void> {
+  async set(key: string, value: string | Buffer, ttlSeconds = this.ttlSeconds): Promise<void> {
     await this.guard(() => this.store.set(key, value, ttlSeconds), undefined)
   }
 

@@ -38,7 +38,7 @@ export function project(value: unknown, fields: string[]): unknown {
 
 export default fp(
   async (fastify) => {
-    const inflight = new Map<string, Promise<string>>() // keyed with the generation: one load per version
+    const inflight = new Map<string, Promise<Buffer>>() // keyed with the generation: one load per version
     const JSON_TYPE = 'application/json; charset=utf-8'
 
     // a cached entry is "<etag>\n<body>": the ETag is hashed once, when the entry is made; from
@@ -76,7 +76,8 @@ export default fp(
       if (!pending) {
         pending = (async () => {
           const body = reply.serialize(await load()) as string
-          return `${etagOf(body)}\n${body}`
+          // encoded once: the same bytes go to the socket, to Redis and into the local copy
+          return Buffer.from(`${etagOf(body)}\n${body}`)
         })()
         inflight.set(flight, pending)
         pending.finally(() => inflight.delete(flight)).catch(() => {})

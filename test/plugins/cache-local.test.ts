@@ -35,10 +35,10 @@ if (!url) {
 
     const first = await A.getForUser(user, key)
     t.equal(first.value, null, 'nothing cached yet')
-    await A.setForUser(key, first.generation!, 'etag\nbody-1')
+    await A.setForUser(key, first.generation!, Buffer.from('etag\nbody-1'))
     const again = await A.getForUser(user, key)
     t.equal(text(again.value), 'etag\nbody-1')
-    t.ok(Buffer.isBuffer(again.value), 'the copy a process made itself is kept as bytes, as one read from Redis is (a hit does not encode it again)')
+    t.ok(Buffer.isBuffer(again.value), 'a local hit is served as bytes (it is not encoded again per request)')
     t.same(a.asked.slice(-1), [null], 'served from the local copy: only the generation was asked for')
 
     const fromB = await B.getForUser(user, key)
@@ -50,7 +50,7 @@ if (!url) {
     t.equal(afterWrite.value, null, 'after a write on another process the old copy is never served')
     t.same(a.asked.slice(-2), [null, key], 'the generation moved, so the shared entry was asked for too')
 
-    await B.setForUser(key, (await B.getForUser(user, key)).generation!, 'etag\nbody-2')
+    await B.setForUser(key, (await B.getForUser(user, key)).generation!, Buffer.from('etag\nbody-2'))
     t.equal(text((await A.getForUser(user, key)).value), 'etag\nbody-2', 'the entry B made at the new generation is served by A')
   })
 
@@ -60,7 +60,7 @@ if (!url) {
     const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 1024 * 1024)
     await A.bumpGeneration(user) // the user wrote once
     const { generation } = await A.getForUser(user, key)
-    await A.setForUser(key, generation!, 'etag\nbefore')
+    await A.setForUser(key, generation!, Buffer.from('etag\nbefore'))
     t.equal(text((await A.getForUser(user, key)).value), 'etag\nbefore')
     await redis.del(`gen:${user}`, key) // Redis lost everything (restart without persistence)
     const B = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 1024 * 1024)
@@ -78,7 +78,7 @@ if (!url) {
     })
     const A = new ResilientCache(store, createMetrics(), 60, Date.now, 1024 * 1024)
     const { generation } = await A.getForUser(user, key)
-    await A.setForUser(key, generation!, 'etag\nbody')
+    await A.setForUser(key, generation!, Buffer.from('etag\nbody'))
     down = true
     const read = await A.getForUser(user, key)
     t.equal(read.generation, null, 'no generation: the caller serves from PostgreSQL, uncached')
@@ -89,7 +89,7 @@ if (!url) {
     const user = randomUUID()
     const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 10_000)
     const { generation } = await A.getForUser(user, `r2:${user}:x`)
-    for (let i = 0; i < 50; i++) await A.setForUser(`r2:${user}:${i}`, generation!, 'x'.repeat(1000))
+    for (let i = 0; i < 50; i++) await A.setForUser(`r2:${user}:${i}`, generation!, Buffer.from('x'.repeat(1000)))
     const local = (A as unknown as { local: { totalSize: number } }).local
     t.ok(local.totalSize <= 10_000 && local.totalSize > 0, `${local.totalSize} bytes kept`)
   })

@@ -62,7 +62,7 @@ if (!url) {
       const user = randomUUID()
       const key = `r2:${user}:/page`
       const first = await B.cache.getForUser(user, key)
-      await B.cache.setForUser(key, first.generation!, `etag\nbefore-${i}`)
+      await B.cache.setForUser(key, first.generation!, Buffer.from(`etag\nbefore-${i}`))
       const before = B.lookups()
       t.equal(text((await B.cache.getForUser(user, key)).value), `etag\nbefore-${i}`)
       if (B.lookups() === before) roundTripFree++
@@ -98,7 +98,7 @@ if (!url) {
     const user = randomUUID()
     const key = `r2:${user}:/page`
     const first = await A.cache.getForUser(user, key)
-    await A.cache.setForUser(key, first.generation!, 'etag\nbody')
+    await A.cache.setForUser(key, first.generation!, Buffer.from('etag\nbody'))
     await A.cache.getForUser(user, key)
     A.feed.close() // no more pings: the lease runs out
     await new Promise((r) => setTimeout(r, LEASE + 20))
