@@ -30,7 +30,22 @@ export function invalid<T>(issues: FieldIssue[]): Validated<T> {
 
 /** Builds a JSON Pointer from path segments, escaping `~` and `/` as RFC 6901 §3 requires. */
 export function pointer(...segments: Array<string | number>): string {
-  return segments.map((s) => '/' + String(s).replaceAll('~', '~0').replaceAll('/', '~1')).join('')
+  if (segments.length === 1 && typeof segments[0] === 'string') return fieldPointer(segments[0])
+  return segments.map(escaped).join('')
+}
+
+const escaped = (s: string | number) => '/' + String(s).replaceAll('~', '~0').replaceAll('/', '~1')
+
+// validators name the same few dozen fields for every item of a 1000-item batch: each pointer is
+// built once (bounded: field names come from the code, a larger set means a caller passes data)
+const fieldPointers = new Map<string, string>()
+function fieldPointer(field: string): string {
+  let path = fieldPointers.get(field)
+  if (path === undefined) {
+    path = escaped(field)
+    if (fieldPointers.size < 1000) fieldPointers.set(field, path)
+  }
+  return path
 }
 
 /** Re-roots issues found in a nested value, e.g. one blood result under `/results/3`. */

@@ -88,7 +88,12 @@ export function parseTimestamp(text: string): ParseResult<ParsedTimestamp> {
   if (match === null) {
     return { ok: false, reason: 'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T07:30:00+01:00' }
   }
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number)
+  const year = Number(match[1])
+  const month = Number(match[2])
+  const day = Number(match[3])
+  const hour = Number(match[4])
+  const minute = Number(match[5])
+  const second = Number(match[6])
   const dateProblem = checkYearMonthDay(year, month, day)
   if (dateProblem !== null) return { ok: false, reason: `is not a calendar date: ${dateProblem}` }
   if (hour > 23 || minute > 59 || second > 59) {
@@ -98,13 +103,22 @@ export function parseTimestamp(text: string): ParseResult<ParsedTimestamp> {
   const offsetMins = match[11] === undefined ? 0 : Number(match[11])
   if (offsetHours > 23 || offsetMins > 59) return { ok: false, reason: 'has an invalid UTC offset' }
   const offsetMinutes = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins)
-  const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3))
+  const fraction = match[7]
+  const millis = fraction === undefined ? 0 : Number(fraction.length === 3 ? fraction : fraction.padEnd(3, '0').slice(0, 3))
 
-  const local = new Date(0)
-  local.setUTCFullYear(year, month - 1, day)
-  local.setUTCHours(hour, minute, second, millis)
-  const instant = new Date(local.getTime() - offsetMinutes * 60_000)
-  return { ok: true, value: { instant, iso: instant.toISOString(), localDate: text.slice(0, 10), offsetMinutes } }
+  // Date.UTC maps years 0–99 to 1900–1999: those go through setUTCFullYear
+  let localMs: number
+  if (year >= 100) localMs = Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  else {
+    const local = new Date(0)
+    local.setUTCFullYear(year, month - 1, day)
+    local.setUTCHours(hour, minute, second, millis)
+    localMs = local.getTime()
+  }
+  const instant = new Date(localMs - offsetMinutes * 60_000)
+  // already in the output form (what devices and our own answers send): no need to format it again
+  const canonical = match[8] === 'Z' && fraction !== undefined && fraction.length === 3 && text.charCodeAt(10) === 84 /* T */
+  return { ok: true, value: { instant, iso: canonical ? text : instant.toISOString(), localDate: text.slice(0, 10), offsetMinutes } }
 }
 
 /** The UTC calendar date of an instant. */

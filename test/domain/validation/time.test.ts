@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import {
   addDays,
   CLOCK_SKEW_ALLOWANCE_MS,
@@ -55,6 +56,31 @@ t.test('RFC 3339 timestamps with an offset', async (t) => {
   ]) {
     t.notOk(parseTimestamp(text).ok, `${JSON.stringify(text)} is rejected`)
   }
+})
+
+t.test('any instant, written in any offset, parses back to itself and to its ISO form', async (t) => {
+  const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0')
+  fc.assert(
+    fc.property(
+      fc.integer({ min: -62_167_219_200_000, max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+      fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
+      fc.constantFrom('Z', 'offset'),
+      (ms, offset, form) => {
+        const instant = new Date(ms)
+        if (instant.getUTCFullYear() < 0) return
+        const iso = instant.toISOString()
+        const shifted = new Date(ms + offset * 60_000)
+        if (shifted.getUTCFullYear() < 0 || shifted.getUTCFullYear() > 9999) return
+        const text = form === 'Z' ? iso : `${shifted.toISOString().slice(0, 23)}${offset < 0 ? '-' : '+'}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`
+        const parsed = parseTimestamp(text)
+        if (!parsed.ok) throw new Error(`${text} rejected: ${parsed.reason}`)
+        if (parsed.value.instant.getTime() !== ms) throw new Error(`${text} parsed as ${parsed.value.instant.toISOString()}, not ${iso}`)
+        if (parsed.value.iso !== iso) throw new Error(`${text}: iso ${parsed.value.iso}, not ${iso}`)
+      },
+    ),
+    { numRuns: 2000 },
+  )
+  t.pass('2000 generated timestamps')
 })
 
 t.test('the latest local date on Earth is the UTC date 14 h ahead', async (t) => {
