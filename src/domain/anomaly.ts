@@ -271,12 +271,21 @@ export interface WindowedReading {
   readonly record: NumericRecord
   readonly start: number
   readonly end: number
+  /**
+   * Where this reading itself sits in the series, when it is part of it (a batch item that later
+   * items of the batch count in their baselines). Judged suspect, it leaves the series: a suspect
+   * reading is never part of a baseline, just as a stored one is not (baselines are `ok` readings).
+   */
+  readonly self?: number
 }
 
 /**
  * `detectSuspectFields` for many readings at once, each against its own window of one sorted
  * history `series` (batch ingest: every reading has its own 28-day window). The result for
- * reading i equals `detectSuspectFields(resource, readings[i].record, series.slice(start, end))`.
+ * reading i equals `detectSuspectFields(resource, readings[i].record, series.slice(start, end))`
+ * without the series entries of readings judged suspect before it (see `self`); readings are
+ * judged in order of their windows, which for windows that end before the reading itself (every
+ * baseline does) is the order of time, so this is what judging them one by one would give.
  * Windows are visited in order of `start`, adding and removing only what changes between
  * neighbours, so a batch of n readings over h history points costs O((n + h) log h) searches and
  * memory moves instead of n sorts of h values.
@@ -288,36 +297,49 @@ export function detectSuspectInWindows(
 ): string[][] {
   const results: string[][] = readings.map(() => [])
   const order = readings.map((_, i) => i).sort((a, b) => readings[a]!.start - readings[b]!.start || readings[a]!.end - readings[b]!.end)
-  for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
-    const column = series.map((entry) => usableValue(rule, entry[rule.field]))
-    const window = new SortedWindow(rule.logScale === true)
-    const add = (k: number) => {
-      const v = column[k]
-      if (v !== null && v !== undefined) window.add(v)
+  const rules = BASELINE_CHECKED_FIELDS[resource]
+  const columns = rules.map((rule) => series.map((entry) => usableValue(rule, entry[rule.field])))
+  const windows = rules.map((rule) => new SortedWindow(rule.logScale === true))
+  const excluded = new Uint8Array(series.length)
+  const add = (k: number) => {
+    if (excluded[k] === 1) return
+    for (let r = 0; r < rules.length; r++) {
+      const v = columns[r]![k]
+      if (v !== null && v !== undefined) windows[r]!.add(v)
     }
-    const drop = (k: number) => {
-      const v = column[k]
-      if (v !== null && v !== undefined) window.remove(v)
+  }
+  const drop = (k: number) => {
+    if (excluded[k] === 1) return
+    for (let r = 0; r < rules.length; r++) {
+      const v = columns[r]![k]
+      if (v !== null && v !== undefined) windows[r]!.remove(v)
     }
-    let start = 0
-    let end = 0
-    for (const i of order) {
-      const reading = readings[i]!
-      // the window is always [start, end) with start <= end: extend the end, move the start, then
-      // trim the end, so no index is ever added twice or removed while outside
-      const target = Math.max(reading.start, reading.end)
-      while (end < target) add(end++)
-      while (start < reading.start) drop(start++)
-      while (start > reading.start) add(--start)
-      while (end > target) drop(--end)
+  }
+  let start = 0
+  let end = 0
+  for (const i of order) {
+    const reading = readings[i]!
+    // the window is always [start, end) with start <= end: extend the end, move the start, then
+    // trim the end, so no index is ever added twice or removed while outside
+    const target = Math.max(reading.start, reading.end)
+    while (end < target) add(end++)
+    while (start < reading.start) drop(start++)
+    while (start > reading.start) add(--start)
+    while (end > target) drop(--end)
+    rules.forEach((rule, r) => {
+      const window = windows[r]!
       const x = usableValue(rule, reading.record[rule.field])
-      if (x === null || window.size < MIN_BASELINE_POINTS) continue
+      if (x === null || window.size < MIN_BASELINE_POINTS) return
       const tx = rule.logScale === true ? Math.log(x) : x
       const center = window.median()
       const spread = Math.max(window.mad(center), rule.madFloor)
       const z = zOf(tx - center, spread)
-      if (Math.abs(z) <= MODIFIED_Z_THRESHOLD) continue
+      if (Math.abs(z) <= MODIFIED_Z_THRESHOLD) return
       results[i]!.push(suspectReason(rule, x, z, window.rawMedian()))
+    })
+    if (results[i]!.length > 0 && reading.self !== undefined && excluded[reading.self] === 0) {
+      if (reading.self >= start && reading.self < end) drop(reading.self)
+      excluded[reading.self] = 1
     }
   }
   return results

@@ -166,3 +166,23 @@ t.test('detectSuspectInWindows gives exactly what detectSuspectFields gives on e
   t.ok(fast[700]!.some((reason) => reason.startsWith('resting_heart_rate_bpm 140')), 'the spike is flagged')
   t.end()
 })
+
+t.test('readings that are part of the series (a batch): a suspect one leaves the later baselines, as one by one', (t) => {
+  const value = fc.oneof(fc.constantFrom(58, 59, 60, 60, 61, 62, 90, 140, 200), fc.double({ min: 40, max: 200, noNaN: true }), fc.constant(undefined))
+  const record = fc.record({ resting_heart_rate_bpm: value, systolic_mmhg: value, weight_kg: value }) as fc.Arbitrary<Record<string, number>>
+  const property = fc.property(fc.array(record, { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 30 }), (series, width) => {
+    // every entry is a reading judged against the `width` entries before it (a sliding window)
+    const readings = series.map((rec, i) => ({ record: rec, start: Math.max(0, i - width), end: i, self: i }))
+    const fast = detectSuspectInWindows('bio_metrics', series, [...readings].reverse()).reverse()
+    // one by one, in order: a reading found suspect is not part of any later baseline
+    const suspect = new Set<number>()
+    series.forEach((rec, i) => {
+      const history = series.slice(Math.max(0, i - width), i).filter((_, k) => !suspect.has(Math.max(0, i - width) + k))
+      const naive = detectSuspectFields('bio_metrics', rec, history)
+      if (naive.length) suspect.add(i)
+      if (JSON.stringify(naive) !== JSON.stringify(fast[i])) throw new Error(`reading ${i}: ${JSON.stringify(naive)} ≠ ${JSON.stringify(fast[i])}`)
+    })
+  })
+  t.doesNotThrow(() => fc.assert(property, { numRuns: 1000 }))
+  t.end()
+})

@@ -184,6 +184,43 @@ t.test('anomaly: a 60-day series with one spike flags only the spike; PATCH qual
   t.same(confirm.json().quality_reasons, [])
 })
 
+t.test('a batch judges every reading as single POSTs in time order would, window edges included', async (t) => {
+  const DAY = 86_400_000
+  const HOUR = 3_600_000
+  const T0 = Date.now() - 80 * DAY
+  const T1 = T0 + 60 * DAY
+  const at = (ms: number, bpm: number) => ({ ms, bpm })
+  const plan = [
+    ...Array.from({ length: 7 }, (_, i) => at(T0 + i * HOUR, 60)),
+    ...Array.from({ length: 7 }, (_, i) => at(T0 + 27 * DAY + i * HOUR, 70)),
+    at(T0 + 28 * DAY, 120), // its window starts exactly at T0: 7 × 60 and 7 × 70, median 65
+    at(T0 + 28 * DAY + 1, 120), // 1 ms later T0 has left the window: median 70
+    ...Array.from({ length: 6 }, (_, i) => at(T1 + i * HOUR, 60)),
+    at(T1 + 6 * HOUR - 1, 60), // the 7th point, 1 ms before the next reading: inside its window
+    at(T1 + 6 * HOUR, 120), // judged (7 points), so flagged
+  ]
+  const body = (u: string, p: { ms: number; bpm: number }) => ({ user_uuid: u, recorded: new Date(p.ms).toISOString(), resting_heart_rate_bpm: p.bpm })
+  const single = await createUser(app)
+  for (const p of plan) {
+    const res = await app.inject({ method: 'POST', url: '/api/bio-metrics/', headers: auth(single), payload: body(single, p) })
+    t.equal(res.statusCode, 201, res.body)
+  }
+  const judged = async (u: string) =>
+    ((await app.inject({ method: 'GET', url: `/api/bio-metrics/${u}?limit=100`, headers: auth(u) })).json().items as Array<{ recorded: string; quality: string; quality_reasons: string[] }>)
+      .map((r) => `${r.recorded} ${r.quality} ${r.quality_reasons.join(';')}`)
+  const expected = await judged(single)
+  const line = (ms: number) => expected.find((l) => l.startsWith(new Date(ms).toISOString())) ?? ''
+  t.match(line(T0 + 28 * DAY), /suspect .*median 65,/, 'a reading exactly 28 days older is in the baseline')
+  t.match(line(T0 + 28 * DAY + 1), /suspect .*median 70,/, 'one 28 days and 1 ms older is not')
+  t.match(line(T1 + 6 * HOUR), /suspect .*median 60,/, 'one 1 ms older is')
+
+  const batched = await createUser(app)
+  const reversed = [...plan].reverse() // the order inside a batch does not matter
+  const res = await app.inject({ method: 'POST', url: '/api/bio-metrics/batch', headers: auth(batched), payload: { items: reversed.map((p) => body(batched, p)) } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(await judged(batched), expected, 'the batch gives every reading the same quality and reasons')
+})
+
 t.test('user erasure leaves no row behind', async (t) => {
   const u = await createUser(app)
   const h = auth(u)

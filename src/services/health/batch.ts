@@ -12,7 +12,7 @@ import * as repo from '../../repositories/health-records.js'
 import { insertRejections, type Rejection } from '../../repositories/rejections.js'
 import { compileBodyValidator, schemaErrors } from '../../validation.js'
 import { afterDataChange, earliest, recordDataChange } from './effects.js'
-import { detectSuspectInWindows } from '../../domain/anomaly.js'
+import { BASELINE_WINDOW_DAYS, detectSuspectInWindows } from '../../domain/anomaly.js'
 import { baselineWindow, dateOfKey } from './records.js'
 import type { Normalized, ResourceSpec } from './specs.js'
 import type { BatchResultType } from '../../schemas/health.js'
@@ -139,29 +139,19 @@ export function nulPath(value: unknown, path = ''): string | null {
   return null
 }
 
-/** first index whose key is >= k */
-function lowerBound(keys: string[], k: string): number {
+/** First index whose value is > k (`after`) or >= k (otherwise), in a sorted array. */
+function firstIndex<T extends string | number>(sorted: readonly T[], k: T, after: boolean): number {
   let lo = 0
-  let hi = keys.length
+  let hi = sorted.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (keys[mid]! < k) lo = mid + 1
+    if (sorted[mid]! < k || (after && sorted[mid] === k)) lo = mid + 1
     else hi = mid
   }
   return lo
 }
 
-/** first index whose key is > k */
-function upperBound(keys: string[], k: string): number {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid]! <= k) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
+const BASELINE_WINDOW_MS = BASELINE_WINDOW_DAYS * 86_400_000
 
 async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Accepted[]) {
   if (!spec.anomaly || accepted.length === 0) return accepted.map(() => ({ quality: 'ok' as const, quality_reasons: [] as string[] }))
@@ -199,14 +189,27 @@ async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Ac
   })
   for (const [user, indexes] of byUserItems) {
     const { keys, values } = sorted.get(user)!
+    // timestamps are compared as epoch milliseconds: [key − 28 days, key − 1 ms], as baselineWindow
+    // (records.ts) has it, without formatting two ISO strings per item
+    const instants = spec.keyKind === 'timestamp' ? keys.map((k) => Date.parse(k)) : null
     const readings = indexes.map((i) => {
       const a = accepted[i]!
-      const window = baselineWindow(spec, a.key)
-      const lo = spec.keyKind === 'timestamp' ? window.from : window.from.slice(0, 10)
-      const start = lowerBound(keys, lo)
-      // timestamps: up to window.to inclusive; dates: strictly before the item's own date
-      const end = spec.keyKind === 'timestamp' ? upperBound(keys, window.to) : lowerBound(keys, a.key)
-      return { record: a.values, start, end: Math.max(start, end) }
+      let start: number
+      let end: number
+      let self: number
+      if (instants) {
+        const at = Date.parse(a.key)
+        start = firstIndex(instants, at - BASELINE_WINDOW_MS, false)
+        end = firstIndex(instants, at - 1, true)
+        self = firstIndex(instants, at, false)
+      } else {
+        // dates: from the window's first day, strictly before the item's own date
+        start = firstIndex(keys, baselineWindow(spec, a.key).from.slice(0, 10), false)
+        end = firstIndex(keys, a.key, false)
+        self = end
+      }
+      // `self`: judged suspect, the item leaves the baselines of the batch's later items
+      return { record: a.values, start, end: Math.max(start, end), self }
     })
     const reasons = detectSuspectInWindows(spec.anomaly, values, readings)
     indexes.forEach((i, n) => {
