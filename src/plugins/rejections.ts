@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { insertRejections } from '../repositories/rejections.js'
+import { insertRejections, loggedSource } from '../repositories/rejections.js'
 import { addRouteHook } from './route-hooks.js'
 
 declare module 'fastify' {
@@ -44,7 +44,7 @@ export default fp(
       request.log.warn({ resource, reason, fields: problem.errors?.map((e) => e.path) }, 'health data rejected')
       try {
         await insertRejections(fastify.db.writer, [
-          { user_uuid: userUuid, resource, reason, errors: problem.errors ?? [{ path: '', message: problem.detail }], source: typeof body.source === 'string' ? body.source.slice(0, 64) : null }
+          { user_uuid: userUuid, resource, reason, errors: problem.errors ?? [{ path: '', message: problem.detail }], source: loggedSource(body.source) }
         ])
       } catch (error) {
         request.log.error({ err: { message: (error as Error).message } }, 'could not record an ingest rejection')

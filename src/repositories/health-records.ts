@@ -138,18 +138,26 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   const dataColumns = ['source', ...spec.columns]
   const allColumns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
   // the whole batch is one json parameter (insertJsonRows), not a 10 000-parameter VALUES list
+  // an absent key is NULL to json_populate_recordset: null data columns are left out (less JSON to
+  // build, send and parse), the NOT NULL ones are always written
   const records = rows.map((row) => {
     const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
-    for (const c of spec.columns) record[c] = row.values[c] ?? null
+    for (const c of spec.columns) {
+      const value = row.values[c]
+      if (value !== null && value !== undefined) record[c] = value
+    }
     return record
   })
   const updates = sql.join([...dataColumns, 'quality', 'quality_reasons'].map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))
   const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
   const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
-  const result = await sql<{ user_uuid: string; key: string | Date; inserted: boolean }>`
+  // the key comes back as text in the form the items carry (ISO UTC with milliseconds, or the
+  // date), not as a timestamp parsed into a Date and formatted again for each of 1000 rows
+  const key = spec.keyKind === 'timestamp' ? sql`to_char(${sql.ref(spec.key)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : sql.ref(spec.key)
+  const result = await sql<{ user_uuid: string; key: string; inserted: boolean }>`
     ${insertJsonRows(spec.name, allColumns, records)}
     ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
     WHERE (${mine}) IS DISTINCT FROM (${theirs})
-    RETURNING user_uuid, ${sql.ref(spec.key)} AS key, (xmax = 0) AS inserted`.execute(db)
-  return result.rows.map((r) => ({ user_uuid: r.user_uuid, key: r.key instanceof Date ? r.key.toISOString() : String(r.key), inserted: r.inserted }))
+    RETURNING user_uuid, ${key} AS key, (xmax = 0) AS inserted`.execute(db)
+  return result.rows
 }

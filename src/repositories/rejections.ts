@@ -15,6 +15,14 @@ export interface Rejection {
 
 const any = (db: DB) => db as unknown as Kysely<any>
 
+/**
+ * The client's `source` as the log keeps it: 64 characters at most, and a NUL (which PostgreSQL
+ * text cannot hold, and which may be the very reason for the rejection) shown as U+FFFD.
+ */
+export function loggedSource(source: unknown): string | null {
+  return typeof source === 'string' ? source.slice(0, 64).replaceAll('\u0000', '\uFFFD') : null
+}
+
 export async function insertRejections(db: DB, rows: Rejection[]): Promise<void> {
   if (rows.length === 0) return
   await insertJsonRows('ingest_rejections', ['user_uuid', 'resource', 'reason', 'errors', 'source'], rows).execute(db)

@@ -142,12 +142,14 @@ t.test('batch: mixed valid and invalid items, re-sent batch is all unchanged', a
     { user_uuid: user, date: day(42), steps: 'many' },
     { user_uuid: other, date: day(43), steps: 100 },
     { user_uuid: user, date: day(40), steps: 7000 },
-    { user_uuid: user, date: day(44), steps: 9000 }
+    { user_uuid: user, date: day(44), steps: 9000 },
+    { user_uuid: user, date: day(45), steps: 9000, source: 'dev\u0000ice' }
   ]
   const res = await app.inject({ method: 'POST', url: '/api/physical-activity/batch', headers: me, payload: { items } })
   t.equal(res.statusCode, 200, res.body)
   const statuses = res.json().results.map((r: { status: string }) => r.status)
-  t.same(statuses, ['created', 'rejected', 'rejected', 'rejected', 'rejected', 'created'])
+  t.same(statuses, ['created', 'rejected', 'rejected', 'rejected', 'rejected', 'created', 'rejected'])
+  t.match(res.json().results[6].errors, [{ path: '/items/6/source' }], 'a NUL in an item is that item\'s error, not a failed batch')
   t.match(res.json().results[1].errors, [{ path: '/items/1/steps' }])
   t.match(res.json().results[2].errors, [{ path: '/items/2/steps' }])
   const resent = await app.inject({ method: 'POST', url: '/api/physical-activity/batch', headers: me, payload: { items: [items[0], items[5]] } })
@@ -157,7 +159,8 @@ t.test('batch: mixed valid and invalid items, re-sent batch is all unchanged', a
   const tooMany = await app.inject({ method: 'POST', url: '/api/physical-activity/batch', headers: me, payload: { items: Array.from({ length: 1001 }, () => items[0]) } })
   t.equal(tooMany.statusCode, 400)
   const logged = await app.db.writer.selectFrom('ingest_rejections' as never).selectAll().where('resource' as never, '=', 'physical_activity' as never).execute()
-  t.ok(logged.length >= 4, 'rejected batch items are in the rejection log')
+  t.ok(logged.length >= 5, 'rejected batch items are in the rejection log')
+  t.ok((logged as Array<{ source: string | null }>).some((r) => r.source === 'dev\uFFFDice'), 'a NUL in a logged source is shown as U+FFFD')
 })
 
 t.test('anomaly: a 60-day series with one spike flags only the spike; PATCH quality ok confirms', async (t) => {

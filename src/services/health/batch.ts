@@ -9,7 +9,7 @@ import type { Sex } from '../../domain/validation/index.js'
 import type { FieldError } from '../../domain/errors.js'
 import { isPrivileged } from '../../plugins/auth.js'
 import * as repo from '../../repositories/health-records.js'
-import { insertRejections, type Rejection } from '../../repositories/rejections.js'
+import { insertRejections, loggedSource, type Rejection } from '../../repositories/rejections.js'
 import { compileBodyValidator, schemaErrors } from '../../validation.js'
 import { afterDataChange, earliest, recordDataChange } from './effects.js'
 import { BASELINE_WINDOW_DAYS, detectSuspectInWindows } from '../../domain/anomaly.js'
@@ -36,7 +36,7 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
   const rejections: Rejection[] = []
   const reject = (index: number, reason: Rejection['reason'], errors: FieldError[], userUuid: string | null, source: unknown) => {
     results[index] = { index, status: 'rejected', errors }
-    rejections.push({ user_uuid: userUuid, resource: spec.name, reason, errors, source: typeof source === 'string' ? source.slice(0, 64) : null })
+    rejections.push({ user_uuid: userUuid, resource: spec.name, reason, errors, source: loggedSource(source) })
   }
 
   // 1. shape and ownership, item by item
@@ -120,20 +120,21 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
   return outcome
 }
 
-/** JSON pointer of the first string holding a NUL character, or null. */
-export function nulPath(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null
+/** JSON pointer of the first string holding a NUL character, or null (paths are built only for it). */
+export function nulPath(value: unknown): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? '' : null
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}/${i}`)
-      if (found !== null) return found
+      const found = nulPath(value[i])
+      if (found !== null) return `/${i}${found}`
     }
     return null
   }
   if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = nulPath(v, `${path}/${k}`)
-      if (found !== null) return found
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue
+      const found = nulPath((value as Record<string, unknown>)[k])
+      if (found !== null) return `/${k}${found}`
     }
   }
   return null
