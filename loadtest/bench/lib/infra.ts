@@ -234,7 +234,7 @@ export function workerMode(): 'process' | 'inprocess' | 'none' {
  * its own process, the topology of docker-compose, the Kustomize base and the Helm chart.
  * BENCH_WORKER=inprocess runs the worker inside the API instead (WORKER_ENABLED=true), 0 runs none.
  * BENCH_SERVICE_NODE_ARGS adds node flags to the API, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
- * to profile it under the benchmark's load.
+ * to profile it under the benchmark's load; BENCH_WORKER_NODE_ARGS to the worker process.
  */
 export async function startService(databaseUrl: string, label = 'service', extra: Record<string, string> = {}): Promise<Child> {
   const env = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
@@ -244,7 +244,8 @@ export async function startService(databaseUrl: string, label = 'service', extra
   // the score worker in its own process (`npm run worker`), as every deployment runs it: it shares
   // the machine's cores with the API, not the API's event loop
   const workerEnv = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
-  const worker = await startChild(`${label}-worker`, 'src/worker/index.ts', workerEnv, '', [], `http://127.0.0.1:${workerEnv.METRICS_PORT}/metrics`)
+  const workerArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  const worker = await startChild(`${label}-worker`, 'src/worker/index.ts', workerEnv, '', workerArgs, `http://127.0.0.1:${workerEnv.METRICS_PORT}/metrics`)
   return { ...api, stop: async () => { await Promise.all([api.stop(), worker.stop()]) } }
 }
 
