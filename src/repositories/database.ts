@@ -3,7 +3,7 @@
  * Nullable columns are `| null`; server-filled columns are Generated.
  * @see https://kysely.dev/docs/getting-started#types
  */
-import { sql, type ColumnType, type Generated, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { sql, type ColumnType, type RawBuilder, type Generated, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 
 type Timestamptz = ColumnType<Date, Date | string | undefined, Date | string>
 
@@ -44,7 +44,9 @@ export type UserUpdate = Updateable<UsersTable>
  * build, send and parse); append `ON CONFLICT …` / `RETURNING …` as needed.
  * Values must be JSON: dates as ISO strings, arrays and objects for array and jsonb columns.
  */
-export function insertJsonRows(table: string, columns: readonly string[], rows: ReadonlyArray<object>) {
+export function insertJsonRows(table: string, columns: readonly string[], rows: ReadonlyArray<object>, defaults: Readonly<Record<string, RawBuilder<unknown>>> = {}) {
   const cols = sql.join(columns.map((c) => sql.ref(c)))
-  return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)`
+  // `defaults`: a key left out of a row (NULL to json_populate_recordset) takes this value instead
+  const values = sql.join(columns.map((c) => (defaults[c] ? sql`coalesce(${sql.ref(c)}, ${defaults[c]})` : sql.ref(c))))
+  return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${values} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)`
 }

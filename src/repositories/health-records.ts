@@ -138,10 +138,14 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   const dataColumns = ['source', ...spec.columns]
   const allColumns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
   // the whole batch is one json parameter (insertJsonRows), not a 10 000-parameter VALUES list
-  // an absent key is NULL to json_populate_recordset: null data columns are left out (less JSON to
-  // build, send and parse), the NOT NULL ones are always written
+  // an absent key is NULL to json_populate_recordset: null data columns and the usual quality
+  // ('ok', no reasons: coalesced back in SQL) are left out, so there is less JSON to build, send and parse
   const records = rows.map((row) => {
-    const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
+    const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source }
+    if (row.quality !== 'ok' || row.quality_reasons.length > 0) {
+      record.quality = row.quality
+      record.quality_reasons = row.quality_reasons
+    }
     for (const c of spec.columns) {
       const value = row.values[c]
       if (value !== null && value !== undefined) record[c] = value
@@ -151,13 +155,16 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   const updates = sql.join([...dataColumns, 'quality', 'quality_reasons'].map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))
   const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
   const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
-  // the key comes back as text in the form the items carry (ISO UTC with milliseconds, or the
-  // date), not as a timestamp parsed into a Date and formatted again for each of 1000 rows
+  // the outcomes come back as ONE json value of [user_uuid, key, inserted] triples (the key as text
+  // in the form the items carry: ISO UTC with milliseconds, or the date), not as 1000 result rows
+  // to format, send and parse one by one
   const key = spec.keyKind === 'timestamp' ? sql`to_char(${sql.ref(spec.key)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : sql.ref(spec.key)
-  const result = await sql<{ user_uuid: string; key: string; inserted: boolean }>`
-    ${insertJsonRows(spec.name, allColumns, records)}
-    ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
-    WHERE (${mine}) IS DISTINCT FROM (${theirs})
-    RETURNING user_uuid, ${key} AS key, (xmax = 0) AS inserted`.execute(db)
-  return result.rows
+  const result = await sql<{ outcomes: Array<[string, string, boolean]> | null }>`
+    WITH written AS (
+      ${insertJsonRows(spec.name, allColumns, records, { quality: sql`'ok'`, quality_reasons: sql`'{}'::text[]` })}
+      ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
+      WHERE (${mine}) IS DISTINCT FROM (${theirs})
+      RETURNING user_uuid, ${key} AS key, (xmax = 0) AS inserted)
+    SELECT json_agg(json_build_array(user_uuid, key, inserted)) AS outcomes FROM written`.execute(db)
+  return (result.rows[0]?.outcomes ?? []).map(([user_uuid, k, inserted]) => ({ user_uuid, key: k, inserted }))
 }
