@@ -10,7 +10,7 @@ import {
   scoreOnCurve,
   type ScoringCurve,
 } from './curves.js'
-import { MAD_TO_SD, groupValues, median, medianAbsoluteDeviation, positive, winsorizedMean } from './robust-stats.js'
+import { MAD_TO_SD, median, medianAbsoluteDeviation, positive, winsorizedMean } from './robust-stats.js'
 import type { AlgorithmDefinition, BiometricReadingInput } from './types.js'
 import type { BiometricPlacement } from './windows.js'
 
@@ -20,7 +20,7 @@ export interface PlacedBiometricReading extends BiometricPlacement {
 }
 
 /** One value per day: the median of that day's readings (a day with 20 readings counts once). */
-interface DailySeries {
+export interface DailySeries {
   all: number[] // every day of the 28-day window
   recent: number[] // the recent days (7 for resting heart rate, 14 for HRV)
 }
@@ -32,13 +32,7 @@ interface DailySeries {
  * move it by more than the gap to its neighbour.
  */
 export function computeBiometricsComponent(readings: readonly PlacedBiometricReading[], algorithm: AlgorithmDefinition): ComponentComputation | null {
-  const series = (value: (r: BiometricReadingInput) => number | null, isRecent = (p: PlacedBiometricReading) => p.recent) =>
-    dailySeries(readings, isRecent, value)
-  const restingHeartRate = series((r) => positive(r.resting_heart_rate_bpm))
-  const lnRmssd = series((r) => lnOrNull(positive(r.hrv_rmssd_ms)), (p) => p.hrvRecent)
-  const systolic = series((r) => positive(r.systolic_mmhg))
-  const diastolic = series((r) => positive(r.diastolic_mmhg))
-  const spo2 = series((r) => positive(r.spo2_pct))
+  const { restingHeartRate, lnRmssd, systolic, diastolic, spo2, scoredDays } = dailyBiometricSeries(readings)
   const { minimums } = algorithm
   return assembleComponent(
     [
@@ -50,7 +44,7 @@ export function computeBiometricsComponent(readings: readonly PlacedBiometricRea
       scoreWindowAverage('spo2', spo2.all, minimums.spotCheckDays, SPO2_CURVE, '%', 1),
     ],
     algorithm.contributorWeights.biometrics,
-    daysWithScoredReadings(readings) / algorithm.windows.baselineDays,
+    scoredDays / algorithm.windows.baselineDays,
   )
 }
 
@@ -58,19 +52,46 @@ function lnOrNull(value: number | null): number | null {
   return value === null ? null : Math.log(value)
 }
 
-function dailySeries(
-  readings: readonly PlacedBiometricReading[],
-  isRecent: (reading: PlacedBiometricReading) => boolean,
-  value: (reading: BiometricReadingInput) => number | null,
-): DailySeries {
-  const dailyMedians = (items: readonly PlacedBiometricReading[]) => {
-    const byDay = groupValues(items, (p) => p.day, (p) => value(p.reading))
-    return [...byDay.keys()].sort().map((day) => median(byDay.get(day) as number[]))
+export interface DailyBiometricSeries {
+  restingHeartRate: DailySeries
+  /** ln(RMSSD); its recent days are the HRV window's */
+  lnRmssd: DailySeries
+  systolic: DailySeries
+  diastolic: DailySeries
+  spo2: DailySeries
+  /** days with a usable value in any of the five */
+  scoredDays: number
+}
+
+const SERIES = ['restingHeartRate', 'lnRmssd', 'systolic', 'diastolic', 'spo2'] as const
+
+/**
+ * The five daily series in one pass over the readings (dense wearable data has thousands of
+ * readings a day): per field, the median of each day's usable values, over the whole window and
+ * over its recent days, days in ascending order. A day without a usable value is absent.
+ */
+export function dailyBiometricSeries(readings: readonly PlacedBiometricReading[]): DailyBiometricSeries {
+  const all = SERIES.map(() => new Map<string, number[]>())
+  const recent = SERIES.map(() => new Map<string, number[]>())
+  const add = (groups: Map<string, number[]>, day: string, value: number) => {
+    const list = groups.get(day)
+    if (list === undefined) groups.set(day, [value])
+    else list.push(value)
   }
-  return {
-    all: dailyMedians(readings),
-    recent: dailyMedians(readings.filter(isRecent)),
+  for (const placed of readings) {
+    const r = placed.reading
+    const values = [positive(r.resting_heart_rate_bpm), lnOrNull(positive(r.hrv_rmssd_ms)), positive(r.systolic_mmhg), positive(r.diastolic_mmhg), positive(r.spo2_pct)]
+    for (let f = 0; f < values.length; f++) {
+      const value = values[f]!
+      if (value === null) continue
+      add(all[f]!, placed.day, value)
+      if (f === 1 ? placed.hrvRecent : placed.recent) add(recent[f]!, placed.day, value)
+    }
   }
+  const dailyMedians = (groups: Map<string, number[]>) => [...groups.keys()].sort().map((day) => median(groups.get(day) as number[]))
+  const series = SERIES.map((_, f) => ({ all: dailyMedians(all[f]!), recent: dailyMedians(recent[f]!) }))
+  const scoredDays = new Set(all.flatMap((groups) => [...groups.keys()])).size
+  return { restingHeartRate: series[0]!, lnRmssd: series[1]!, systolic: series[2]!, diastolic: series[3]!, spo2: series[4]!, scoredDays }
 }
 
 /** Recent week (1-winsorized mean of daily values) minus the 28-day baseline (median), in bpm. */
@@ -137,11 +158,3 @@ function scoreWindowAverage(name: string, daily: number[], minimumDays: number, 
   }
 }
 
-function daysWithScoredReadings(readings: readonly PlacedBiometricReading[]): number {
-  const days = new Set<string>()
-  for (const { day, reading } of readings) {
-    const scored = [reading.resting_heart_rate_bpm, reading.hrv_rmssd_ms, reading.systolic_mmhg, reading.diastolic_mmhg, reading.spo2_pct]
-    if (scored.some((v) => positive(v) !== null)) days.add(day)
-  }
-  return days.size
-}

@@ -77,7 +77,7 @@ function selectWindowedData(input: HealthScoreInput, window: ScoreWindow): Windo
   for (const reading of input.biometrics ?? []) {
     const placement = reading === null ? null : placeBiometricReading(reading.recorded, window)
     if (placement === null) continue
-    if (reading.quality === 'ok') biometrics.push({ ...placement, reading })
+    if (reading.quality === 'ok') biometrics.push({ day: placement.day, recent: placement.recent, hrvRecent: placement.hrvRecent, reading })
     else excluded++
   }
   const blood = (input.blood ?? []).filter((p) => p !== null && isBloodDayInWindow(p.test_date, window))

@@ -96,7 +96,8 @@ export function placeBiometricReading(recorded: unknown, window: ScoreWindow): B
   if (ms === null) return null
   if (window.timeZone !== null) {
     const day = localDayOf(ms, window.timeZone)
-    if (day === null || !isDayWithin(day, window.baselineFrom, window.to)) return null
+    // localDayOf formats a calendar day itself: a length check stands in for parsing it again
+    if (day === null || day.length !== 10 || day < window.baselineFrom || day > window.to) return null
     return { day, recent: day >= window.recentFrom, hrvRecent: day >= window.hrvRecentFrom }
   }
   if (ms < window.baselineStartMs || ms >= window.endMs) return null
