@@ -148,6 +148,14 @@ function suspectReason(rule: BaselineRule, x: number, z: number, rawMedian: numb
   return `${rule.field} ${formatValue(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline (median ${formatValue(rawMedian)}, modified z${scale} ${z.toFixed(1)} ${comparison})`
 }
 
+/** A history as one list of values per checked field (what a single write's query returns). */
+export type BaselineColumns = Readonly<Record<string, readonly unknown[] | null | undefined>>
+
+/** History rows as the columns of the resource's checked fields. */
+export function baselineColumns(resource: SuspectResource, history: readonly NumericRecord[]): Record<string, unknown[]> {
+  return Object.fromEntries(BASELINE_CHECKED_FIELDS[resource].map((rule) => [rule.field, history.map((entry) => entry[rule.field])]))
+}
+
 /**
  * Reasons why `record` looks suspect against `history` (empty = ok), one per checked field, e.g.
  * "resting_heart_rate_bpm 95 is far from the 28-day baseline (median 58, modified z 9.4 > 3.5)".
@@ -159,11 +167,16 @@ export function detectSuspectFields(
   record: NumericRecord,
   history: readonly NumericRecord[],
 ): string[] {
+  return detectSuspectInColumns(resource, record, baselineColumns(resource, history))
+}
+
+/** `detectSuspectFields` with the history given as columns (values of one field in any order). */
+export function detectSuspectInColumns(resource: SuspectResource, record: NumericRecord, columns: BaselineColumns): string[] {
   const reasons: string[] = []
   for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
     const x = usableValue(rule, record[rule.field])
     if (x === null) continue
-    const past = history.map((entry) => usableValue(rule, entry[rule.field])).filter((value): value is number => value !== null)
+    const past = (columns[rule.field] ?? []).map((value) => usableValue(rule, value)).filter((value): value is number => value !== null)
     const transform = rule.logScale === true ? Math.log : (value: number) => value
     const score = modifiedZScore(transform(x), past.map(transform), rule.madFloor)
     if (score === null || Math.abs(score.z) <= MODIFIED_Z_THRESHOLD) continue

@@ -102,11 +102,15 @@ export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string
 
 /**
  * What a single write needs to know, in one round trip: the user's sex (undefined: no such user)
- * and, when `window` is given, the baseline rows in it (as `baselineRows`).
+ * and, when `window` is given, the baseline in it (as `baselineRows`) as one list of values per
+ * field of `fields` (the checked ones): a few short arrays instead of a row per reading.
  */
-export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string, window: { from: string; to: string } | null): Promise<{ sex: string; history: HealthRow[] } | undefined> {
-  const history = window ? sql<HealthRow[]>`(SELECT coalesce(json_agg(h), '[]'::json) FROM (${baselineQuery(any(db), spec, [userUuid], window.from, window.to)}) h)` : sql<HealthRow[]>`'[]'::json`
-  return any(db).selectFrom('users').select(['sex', history.as('history')]).where('user_uuid', '=', userUuid).executeTakeFirst() as Promise<{ sex: string; history: HealthRow[] } | undefined>
+export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string, window: { from: string; to: string } | null, fields: readonly string[]): Promise<{ sex: string; history: Record<string, number[]> } | undefined> {
+  const columns = sql.join(fields.map((f) => sql`${sql.lit(f)}::text, coalesce(json_agg(h.${sql.ref(f)}) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), '[]'::json)`))
+  const history = window && fields.length
+    ? sql<Record<string, number[]>>`(SELECT json_build_object(${columns}) FROM (${baselineQuery(any(db), spec, [userUuid], window.from, window.to)}) h)`
+    : sql<Record<string, number[]>>`'{}'::json`
+  return any(db).selectFrom('users').select(['sex', history.as('history')]).where('user_uuid', '=', userUuid).executeTakeFirst() as Promise<{ sex: string; history: Record<string, number[]> } | undefined>
 }
 
 /**

@@ -4,7 +4,7 @@
  * then invalidate the user's cache. Rejected input is recorded by the rejections plugin.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BASELINE_WINDOW_DAYS, detectSuspectFields } from '../../domain/anomaly.js'
+import { BASELINE_CHECKED_FIELDS, BASELINE_WINDOW_DAYS, baselineColumns, detectSuspectInColumns, type BaselineColumns } from '../../domain/anomaly.js'
 import { BadRequest, Conflict, NotFound } from '../../domain/errors.js'
 import type { Sex } from '../../domain/validation/index.js'
 import type { DB } from '../../repositories/database.js'
@@ -26,10 +26,10 @@ export function baselineWindow(spec: ResourceSpec, key: string): { from: string;
   return { from: new Date(at.getTime() - BASELINE_WINDOW_DAYS * DAY_MS).toISOString(), to: new Date(at.getTime() - 1).toISOString() }
 }
 
-/** quality and reasons of a new reading judged against the user's baseline rows (same key excluded). */
-export function judge(spec: ResourceSpec, values: Normalized, history: repo.HealthRow[]): { quality: 'ok' | 'suspect'; quality_reasons: string[] } {
+/** quality and reasons of a new reading judged against the user's baseline (same key excluded), as columns. */
+export function judge(spec: ResourceSpec, values: Normalized, history: BaselineColumns): { quality: 'ok' | 'suspect'; quality_reasons: string[] } {
   if (!spec.anomaly) return { quality: 'ok', quality_reasons: [] }
-  const reasons = detectSuspectFields(spec.anomaly, values as never, history as never)
+  const reasons = detectSuspectInColumns(spec.anomaly, values as never, history)
   return reasons.length ? { quality: 'suspect', quality_reasons: reasons } : { quality: 'ok', quality_reasons: [] }
 }
 
@@ -54,7 +54,7 @@ export async function createRecord(app: FastifyInstance, spec: ResourceSpec, bod
   let checked = spec.anomaly ? spec.validate(body, now, null) : null
   if (checked && !checked.ok) throw toImplausible(checked.issues)
   const window = checked?.ok ? baselineWindow(spec, String(checked.value[spec.key])) : null
-  const context = await repo.writeContext(app.db.writer, spec, userUuid, window)
+  const context = await repo.writeContext(app.db.writer, spec, userUuid, window, spec.anomaly ? BASELINE_CHECKED_FIELDS[spec.anomaly].map((r) => r.field) : [])
   if (!context) throw new NotFound('user not found')
   checked ??= spec.validate(body, now, context.sex as Sex)
   if (!checked.ok) throw toImplausible(checked.issues)
@@ -122,7 +122,7 @@ export async function patchRecord(app: FastifyInstance, spec: ResourceSpec, requ
   else if (valuesChanged) {
     const window = baselineWindow(spec, key)
     const history = spec.anomaly ? await repo.baselineRows(app.db.writer, spec, [userUuid], window.from, window.to) : []
-    quality = judge(spec, merged.value, history)
+    quality = judge(spec, merged.value, spec.anomaly ? baselineColumns(spec.anomaly, history) : {})
   } else quality = { quality: stored.quality, quality_reasons: stored.quality_reasons }
   const source = typeof patch.source === 'string' ? patch.source : stored.source
   const row = await app.db.writer.transaction().execute(async (tx: DB) => {
