@@ -163,6 +163,27 @@ t.test('batch: mixed valid and invalid items, re-sent batch is all unchanged', a
   t.ok((logged as Array<{ source: string | null }>).some((r) => r.source === 'dev\uFFFDice'), 'a NUL in a logged source is shown as U+FFFD')
 })
 
+t.test('an admin batch for two users from two sources stores each row with its own user and source', async (t) => {
+  const a = await createUser(app)
+  const b = await createUser(app)
+  const items = [
+    { user_uuid: a, date: day(50), steps: 1000, source: 'watch' },
+    { user_uuid: b, date: day(50), steps: 2000, source: 'phone' },
+    { user_uuid: a, date: day(51), steps: 3000 },
+    { user_uuid: b, date: day(51), steps: 4000, source: 'watch' },
+  ]
+  const res = await app.inject({ method: 'POST', url: '/api/physical-activity/batch', headers: adminAuth(), payload: { items } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json().results.map((r: { status: string }) => r.status), ['created', 'created', 'created', 'created'])
+  const rows = await app.db.writer.selectFrom('physical_activity' as never).select(['user_uuid', 'date', 'steps', 'source'] as never).where('user_uuid' as never, 'in', [a, b] as never).orderBy('steps' as never).execute()
+  t.same(rows, [
+    { user_uuid: a, date: day(50), steps: 1000, source: 'watch' },
+    { user_uuid: b, date: day(50), steps: 2000, source: 'phone' },
+    { user_uuid: a, date: day(51), steps: 3000, source: 'manual' },
+    { user_uuid: b, date: day(51), steps: 4000, source: 'watch' },
+  ])
+})
+
 t.test('anomaly: a 60-day series with one spike flags only the spike; PATCH quality ok confirms', async (t) => {
   const u = await createUser(app)
   const h = auth(u)
