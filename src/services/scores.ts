@@ -39,9 +39,13 @@ function answer(userUuid: string, result: HealthScoreResult, computedAt: Date, s
   return { ...result, user_uuid: userUuid, computed_at: computedAt, stale }
 }
 
-/** Compute every date in [from, to] from one windowed read, and store them. */
-export async function computeAndStore(app: FastifyInstance, db: DB, userUuid: string, from: string, to: string, algorithm = activeAlgorithm(app)): Promise<ScoreAnswer[]> {
-  const version = await userDataVersion(db, userUuid)
+/**
+ * Compute every date in [from, to] from one windowed read, and store them. `user`: the user's data
+ * version as the caller just read it (before the data, as here: a write in between leaves the
+ * stored scores stale, never falsely current); read here when not given.
+ */
+export async function computeAndStore(app: FastifyInstance, db: DB, userUuid: string, from: string, to: string, algorithm = activeAlgorithm(app), user?: { data_version: number }): Promise<ScoreAnswer[]> {
+  const version = user ?? (await userDataVersion(db, userUuid))
   if (!version) return []
   const started = process.hrtime.bigint()
   // the windows of the first and last date (with the time-zone slack of the bio-metric window)
@@ -72,7 +76,7 @@ export async function getHealthScore(app: FastifyInstance, userUuid: string, dat
   const stored = await findScore(db, userUuid, day, algorithm.version)
   if (stored && stored.data_version === user.data_version) return answer(userUuid, stored.result, stored.computed_at, false)
   if (!options.allowInline && stored) return answer(userUuid, stored.result, stored.computed_at, true)
-  const [fresh] = await computeAndStore(app, db, userUuid, day, day, algorithm)
+  const [fresh] = await computeAndStore(app, db, userUuid, day, day, algorithm, user)
   if (!fresh) throw new NotFound('user not found')
   return fresh
 }

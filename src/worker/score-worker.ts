@@ -74,7 +74,7 @@ export class ScoreWorker {
         const today = todayIn(user.timezone)
         const horizon = addDays(today, -RECOMPUTE_HORIZON_DAYS)
         const from = job.from_date < horizon ? horizon : job.from_date > today ? today : job.from_date
-        await computeAndStore(this.app, db, job.user_uuid, from, today)
+        await computeAndStore(this.app, db, job.user_uuid, from, today, undefined, user)
       }
       await completeScoreJob(db, job)
       this.app.metrics.scoreJobs.inc({ result: 'done' })
