@@ -19,8 +19,12 @@ import { RESOURCES } from '../../src/services/health/specs.js'
 t.test('every list and lookup query uses an index at 200k rows', async (t) => {
   const url = await createTestDatabase(t)
   const captured: CompiledQuery[] = []
+  // the database is dropped WITH (FORCE) at teardown, possibly before these connections close:
+  // their termination must not surface as an unhandled 'error' event
+  const pool = new pg.Pool({ connectionString: url, max: 2 })
+  pool.on('error', () => {})
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
+    dialect: new PostgresDialect({ pool }),
     log: (e) => { if (e.level === 'query') captured.push(e.query) }
   })
   t.teardown(() => db.destroy())
@@ -78,6 +82,7 @@ t.test('every list and lookup query uses an index at 200k rows', async (t) => {
   }
 
   const client = new pg.Client({ connectionString: url })
+  client.on('error', () => {})
   await client.connect()
   t.teardown(() => client.end())
   const selects = captured.filter((q) => /^\s*(select|update|with)/i.test(q.sql))
