@@ -190,6 +190,14 @@ export function after(entry: Buffer | string, cut: number): Buffer | string {
   return typeof entry === 'string' ? entry.slice(cut + 1) : entry.subarray(cut + 1)
 }
 
+interface LocalCopy {
+  generation: string
+  value: Buffer | string
+}
+const localSize = (copy: LocalCopy) => copy.value.length + copy.generation.length + 64
+/** when the local copies are full, one miss in this many is admitted (the others are served, not kept) */
+export const LOCAL_ADMIT_WHEN_FULL_ONE_IN = 8
+
 /** After FAILURE_THRESHOLD consecutive errors, bypass the store for COOL_DOWN_MS, then try again. */
 const FAILURE_THRESHOLD = 5
 const COOL_DOWN_MS = 5000
@@ -198,7 +206,8 @@ export class ResilientCache {
   private failures = 0
   private openUntil = 0
   /** copies of shared entries with the generation they were made at (Redis mode) */
-  private readonly local: FifoCache<string, { generation: string; value: Buffer | string }> | null
+  private readonly local: FifoCache<string, LocalCopy> | null
+  private readonly localMaxBytes: number
   constructor(
     readonly store: CacheStore,
     private readonly metrics: Metrics,
@@ -211,8 +220,9 @@ export class ResilientCache {
     metrics.cacheCircuitOpen.set(0)
     this.local =
       store.kind === 'redis' && localMaxBytes > 0
-        ? new FifoCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxSize: localMaxBytes, sizeOf: (e) => e.value.length + e.generation.length + 64 })
+        ? new FifoCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxSize: localMaxBytes, sizeOf: localSize })
         : null
+    this.localMaxBytes = localMaxBytes
   }
 
   get kind() {
@@ -369,14 +379,32 @@ export class ResilientCache {
     const made = stored && cut > 0 ? before(stored, cut) : null
     const value = stored && made === generation ? after(stored, cut) : null
     this.metrics.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' })
-    // a copy of its own: a view would keep the whole socket read buffer alive
-    if (value !== null && this.local) this.local.set(key, { generation, value: typeof value === 'string' ? value : Buffer.from(value) })
+    // copied: a view would keep the whole socket read buffer alive
+    if (value !== null && this.local) this.keepLocal(key, generation, value, false)
     return { generation, value }
   }
 
   /** `entry` as bytes: a hit on the local copy then neither measures nor encodes it again */
+  /**
+   * Keep a copy of an entry, unless the copies are full and this entry loses the admission draw.
+   * When more users are active than the copies hold (CACHE_LOCAL_MAX_MB), admitting every miss
+   * evicts another copy each time: a stream of 20 KB copies and frees that made such reads slower
+   * than with no copies at all (bench:scale, 10 000 users). Admitting one miss in
+   * LOCAL_ADMIT_WHEN_FULL_ONE_IN keeps the churn low; a key read often still gets in after a few
+   * misses, and while the copies have room every entry is kept.
+   */
+  private keepLocal(key: string, generation: string, value: Buffer | string, owned: boolean): void {
+    if (!this.local) return
+    const size = localSize({ generation, value })
+    if (this.local.totalSize + size > this.localMaxBytes && Math.random() * LOCAL_ADMIT_WHEN_FULL_ONE_IN >= 1) {
+      this.local.delete(key) // an older copy of the key is never served again: free it
+      return
+    }
+    this.local.set(key, { generation, value: owned || typeof value === 'string' ? value : Buffer.from(value) })
+  }
+
   async setForUser(key: string, generation: string, entry: Buffer): Promise<void> {
-    this.local?.set(key, { generation, value: entry })
+    this.keepLocal(key, generation, entry, true)
     await this.set(key, Buffer.concat([Buffer.from(`${generation}\n`, 'latin1'), entry]))
   }
 

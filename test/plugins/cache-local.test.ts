@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { RedisStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
+import { LOCAL_ADMIT_WHEN_FULL_ONE_IN, RedisStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
 import { createMetrics } from '../../src/metrics.js'
 
 const url = process.env.REDIS_URL
@@ -92,5 +92,31 @@ if (!url) {
     for (let i = 0; i < 50; i++) await A.setForUser(`r2:${user}:${i}`, generation!, Buffer.from('x'.repeat(1000)))
     const local = (A as unknown as { local: { totalSize: number } }).local
     t.ok(local.totalSize <= 10_000 && local.totalSize > 0, `${local.totalSize} bytes kept`)
+  })
+
+  t.test('when the copies are full, a miss is kept only now and then (no eviction per read), yet a key read often gets in', async (t) => {
+    const user = randomUUID()
+    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 20_000)
+    const local = (A as unknown as { local: { totalSize: number; size: number; get(k: string): unknown } }).local
+    const { generation } = await A.getForUser(user, `r2:${user}:x`)
+    const body = Buffer.from('x'.repeat(1000))
+    for (let i = 0; i < 15; i++) await A.setForUser(`r2:${user}:warm${i}`, generation!, body)
+    t.equal(local.size, 15, 'while there is room, every entry is kept')
+    let kept = 0
+    for (let i = 0; i < 400; i++) {
+      const key = `r2:${user}:cold${i}`
+      await A.setForUser(key, generation!, body)
+      if (local.get(key) !== undefined) kept++
+    }
+    t.ok(kept > 0 && kept < 150, `full: ${kept} of 400 new entries kept (1 in ${LOCAL_ADMIT_WHEN_FULL_ONE_IN} expected), not all 400`)
+    t.ok(local.totalSize <= 20_000, 'still within the budget')
+    let tries = 0
+    while (local.get(`r2:${user}:hot`) === undefined && tries < 200) {
+      tries++
+      await A.setForUser(`r2:${user}:hot`, generation!, body)
+    }
+    t.ok(tries < 200, `a key written again and again is kept after ${tries} tries`)
+    const served = await A.getForUser(user, `r2:${user}:cold399`)
+    t.equal(text(served.value), 'x'.repeat(1000), 'an entry that was not kept is still served from Redis')
   })
 }
