@@ -2,9 +2,10 @@
  * The read cache: Redis (ioredis) when REDIS_URL is set, else an in-process LRU. Keys are scoped
  * by a per-user generation, so one bump on any write invalidates every cached read of that user on
  * every instance. In Redis mode each process also keeps a copy of the answers it served (by key,
- * with the generation they were made at, CACHE_LOCAL_MAX_MB), served only at the user's current
- * generation: as pushed to this process under a lease (generation-feed.ts, no round trip), else as
- * Redis answers it (the generation alone, so the body does not cross the network again). Either
+ * with the generation they were made at, CACHE_LOCAL_MAX_MB; when full, one miss in 8 is kept),
+ * served only at the user's current generation: as pushed to this process under a lease
+ * (generation-feed.ts, no round trip), else as Redis answers it (the generation alone, so the body
+ * does not cross the network again). Either
  * way no read after a write can return older data. Generations are random tokens, never reused:
  * a Redis restart cannot make an old copy current.
  * Redis errors or timeouts never fail a request: the call counts as `error`, and after repeated
@@ -384,7 +385,6 @@ export class ResilientCache {
     return { generation, value }
   }
 
-  /** `entry` as bytes: a hit on the local copy then neither measures nor encodes it again */
   /**
    * Keep a copy of an entry, unless the copies are full and this entry loses the admission draw.
    * When more users are active than the copies hold (CACHE_LOCAL_MAX_MB), admitting every miss
@@ -403,6 +403,7 @@ export class ResilientCache {
     this.local.set(key, { generation, value: owned || typeof value === 'string' ? value : Buffer.from(value) })
   }
 
+  /** `entry` as bytes: a hit on the local copy then neither measures nor encodes it again */
   async setForUser(key: string, generation: string, entry: Buffer): Promise<void> {
     this.keepLocal(key, generation, entry, true)
     await this.set(key, Buffer.concat([Buffer.from(`${generation}\n`, 'latin1'), entry]))
