@@ -195,7 +195,6 @@ interface LocalCopy {
   generation: string
   value: Buffer | string
 }
-const localSize = (copy: LocalCopy) => copy.value.length + copy.generation.length + 64
 /** when the local copies are full, one miss in this many is admitted (the others are served, not kept) */
 export const LOCAL_ADMIT_WHEN_FULL_ONE_IN = 8
 
@@ -208,7 +207,6 @@ export class ResilientCache {
   private openUntil = 0
   /** copies of shared entries with the generation they were made at (Redis mode) */
   private readonly local: FifoCache<string, LocalCopy> | null
-  private readonly localMaxBytes: number
   constructor(
     readonly store: CacheStore,
     private readonly metrics: Metrics,
@@ -221,9 +219,8 @@ export class ResilientCache {
     metrics.cacheCircuitOpen.set(0)
     this.local =
       store.kind === 'redis' && localMaxBytes > 0
-        ? new FifoCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxSize: localMaxBytes, sizeOf: localSize })
+        ? new FifoCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxSize: localMaxBytes, sizeOf: (copy) => copy.value.length + copy.generation.length + 64 })
         : null
-    this.localMaxBytes = localMaxBytes
   }
 
   get kind() {
@@ -395,8 +392,7 @@ export class ResilientCache {
    */
   private keepLocal(key: string, generation: string, value: Buffer | string, owned: boolean): void {
     if (!this.local) return
-    const size = localSize({ generation, value })
-    if (this.local.totalSize + size > this.localMaxBytes && Math.random() * LOCAL_ADMIT_WHEN_FULL_ONE_IN >= 1) {
+    if (!this.local.fits({ generation, value }) && Math.random() * LOCAL_ADMIT_WHEN_FULL_ONE_IN >= 1) {
       this.local.delete(key) // an older copy of the key is never served again: free it
       return
     }

@@ -29,8 +29,8 @@ export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<strin
         attempts: 0,
         last_error: null,
         last_write_at: sql`now()`,
-        // a job waiting for its debounce keeps its time (a stream of writes cannot postpone it);
-        // a failed or parked job is revived now
+        // a pending job keeps the time of its first write, from which WORKER_MAX_WAIT_MS counts (a
+        // stream of writes cannot postpone it beyond that); a failed or parked job is revived now
         run_after: sql`CASE WHEN score_jobs.state = 'pending' AND score_jobs.attempts = 0 THEN score_jobs.run_after ELSE now() END`
       })
     )

@@ -10,7 +10,7 @@ import {
   scoreOnCurve,
   type ScoringCurve,
 } from './curves.js'
-import { MAD_TO_SD, median, medianAbsoluteDeviation, positive, winsorizedMean } from './robust-stats.js'
+import { MAD_TO_SD, addToGroup, median, medianAbsoluteDeviation, positive, winsorizedMean } from './robust-stats.js'
 import type { AlgorithmDefinition, BiometricReadingInput } from './types.js'
 import type { BiometricPlacement } from './windows.js'
 
@@ -73,19 +73,14 @@ const SERIES = ['restingHeartRate', 'lnRmssd', 'systolic', 'diastolic', 'spo2'] 
 export function dailyBiometricSeries(readings: readonly PlacedBiometricReading[]): DailyBiometricSeries {
   const all = SERIES.map(() => new Map<string, number[]>())
   const recent = SERIES.map(() => new Map<string, number[]>())
-  const add = (groups: Map<string, number[]>, day: string, value: number) => {
-    const list = groups.get(day)
-    if (list === undefined) groups.set(day, [value])
-    else list.push(value)
-  }
   for (const placed of readings) {
     const r = placed.reading
     const values = [positive(r.resting_heart_rate_bpm), lnOrNull(positive(r.hrv_rmssd_ms)), positive(r.systolic_mmhg), positive(r.diastolic_mmhg), positive(r.spo2_pct)]
     for (let f = 0; f < values.length; f++) {
       const value = values[f]!
       if (value === null) continue
-      add(all[f]!, placed.day, value)
-      if (f === 1 ? placed.hrvRecent : placed.recent) add(recent[f]!, placed.day, value)
+      addToGroup(all[f]!, placed.day, value)
+      if (f === 1 ? placed.hrvRecent : placed.recent) addToGroup(recent[f]!, placed.day, value)
     }
   }
   const dailyMedians = (groups: Map<string, number[]>) => [...groups.keys()].sort().map((day) => median(groups.get(day) as number[]))

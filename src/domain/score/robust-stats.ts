@@ -80,11 +80,16 @@ export function groupValues<T>(items: readonly T[], key: (item: T) => string | n
     const k = key(item)
     const v = value(item)
     if (k === null || v === null) continue
-    const list = groups.get(k)
-    if (list === undefined) groups.set(k, [v])
-    else list.push(v)
+    addToGroup(groups, k, v)
   }
   return groups
+}
+
+/** Appends `value` to the group `key` (groupValues one item at a time). */
+export function addToGroup(groups: Map<string, number[]>, key: string, value: number): void {
+  const list = groups.get(key)
+  if (list === undefined) groups.set(key, [value])
+  else list.push(value)
 }
 
 /** A finite number ≥ 0, else null (defensive: the API validates, the engine does not trust it). */

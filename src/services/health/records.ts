@@ -121,8 +121,8 @@ export async function patchRecord(app: FastifyInstance, spec: ResourceSpec, requ
   else if (patch.quality === 'suspect') quality = { quality: 'suspect', quality_reasons: stored.quality_reasons.length ? stored.quality_reasons : ['marked suspect by the client'] }
   else if (valuesChanged) {
     const window = baselineWindow(spec, key)
-    const history = spec.anomaly ? await repo.baselineRows(app.db.writer, spec, [userUuid], window.from, window.to) : []
-    quality = judge(spec, merged.value, spec.anomaly ? baselineColumns(spec.anomaly, history) : {})
+    const history = spec.anomaly ? baselineColumns(spec.anomaly, await repo.baselineRows(app.db.writer, spec, [userUuid], window.from, window.to)) : {}
+    quality = judge(spec, merged.value, history)
   } else quality = { quality: stored.quality, quality_reasons: stored.quality_reasons }
   const source = typeof patch.source === 'string' ? patch.source : stored.source
   const row = await app.db.writer.transaction().execute(async (tx: DB) => {
