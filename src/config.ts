@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object({
   DB_POOL_MAX: Int(10, 1, 500, 'connections per pool'),
   DB_STATEMENT_TIMEOUT_MS: Int(5000, 100, 600_000, 'PostgreSQL statement_timeout'),
   DB_CONNECTION_TIMEOUT_MS: Int(2000, 100, 60_000, 'time to wait for a new connection'),
+  DB_PREPARED_STATEMENTS: Int(128, 0, 10_000, 'repeated statements each pool prepares by name, so PostgreSQL plans them once per connection (0: off, e.g. behind PgBouncer in transaction mode before 1.21)'),
   DB_IDLE_TIMEOUT_MS: Int(30_000, 1000, 600_000, 'idle connection lifetime'),
   REDIS_COMMAND_TIMEOUT_MS: Int(250, 10, 60_000, 'Redis command timeout'),
   CACHE_TTL_SECONDS: Int(300, 1, 86_400, 'cache entry TTL'),
