@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
 import { withDataChange } from './data-change.js'
-import { insertJsonRows, type DB } from './database.js'
+import { compiledOnce, insertJsonRows, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -35,8 +35,13 @@ export function rowKey(spec: ResourceSpec, row: Record<string, unknown>): string
   return k instanceof Date ? k.toISOString() : String(k)
 }
 
+const findRecordQuery = compiledOnce<ResourceSpec, { user_uuid: string; key: string | Date }, HealthRow>(
+  (spec) => spec.name,
+  (spec, slot, db) => db.selectFrom(spec.name).selectAll().where('user_uuid', '=', slot('user_uuid')).where(spec.key, '=', slot('key'))
+)
+
 export async function findRecord(db: DB, spec: ResourceSpec, userUuid: string, key: string): Promise<HealthRow | undefined> {
-  return (await any(db).selectFrom(spec.name).selectAll().where('user_uuid', '=', userUuid).where(spec.key, '=', keyValue(spec, key)).executeTakeFirst()) as HealthRow | undefined
+  return (await findRecordQuery(db, spec, { user_uuid: userUuid, key: keyValue(spec, key) }))[0]
 }
 
 export async function updateRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow | undefined> {
@@ -85,6 +90,11 @@ export async function listRecords(db: DB, spec: ResourceSpec, userUuid: string, 
 function baselineQuery(db: QueryCreator<any>, spec: ResourceSpec, userUuids: string[], from: string, to: string) {
   const lo = spec.keyKind === 'timestamp' ? new Date(from) : from.slice(0, 10)
   const hi = spec.keyKind === 'timestamp' ? new Date(to) : to.slice(0, 10)
+  return baselineBetween(db, spec, userUuids, lo, hi)
+}
+
+/** `baselineQuery` with its bounds already in the key column's form */
+function baselineBetween(db: QueryCreator<any>, spec: ResourceSpec, userUuids: string[], lo: unknown, hi: unknown) {
   return db
     .selectFrom(spec.name)
     .select(['user_uuid', spec.key, ...spec.columns.filter((c) => !isJsonColumn(c))])
@@ -106,26 +116,47 @@ export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string
  * field of `fields` (the checked ones): a few short arrays instead of a row per reading.
  */
 export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string, window: { from: string; to: string } | null, fields: readonly string[]): Promise<{ sex: string; history: Record<string, number[]> } | undefined> {
-  const columns = sql.join(fields.map((f) => sql`${sql.lit(f)}::text, coalesce(json_agg(h.${sql.ref(f)}) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), '[]'::json)`))
-  const history = window && fields.length
-    ? sql<Record<string, number[]>>`(SELECT json_build_object(${columns}) FROM (${baselineQuery(any(db), spec, [userUuid], window.from, window.to)}) h)`
-    : sql<Record<string, number[]>>`'{}'::json`
-  return any(db).selectFrom('users').select(['sex', history.as('history')]).where('user_uuid', '=', userUuid).executeTakeFirst() as Promise<{ sex: string; history: Record<string, number[]> } | undefined>
+  const withHistory = window !== null && fields.length > 0
+  const lo = window && (spec.keyKind === 'timestamp' ? new Date(window.from) : window.from.slice(0, 10))
+  const hi = window && (spec.keyKind === 'timestamp' ? new Date(window.to) : window.to.slice(0, 10))
+  return (await writeContextQuery(db, { spec, fields, withHistory }, { user_uuid: userUuid, from: lo, to: hi }))[0]
 }
+
+const writeContextQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[]; withHistory: boolean }, { user_uuid: string; from: string | Date | null; to: string | Date | null }, { sex: string; history: Record<string, number[]> }>(
+  ({ spec, fields, withHistory }) => `${spec.name}:${withHistory ? fields.join(',') : '-'}`,
+  ({ spec, fields, withHistory }, slot, db) => {
+    const columns = sql.join(fields.map((f) => sql`${sql.lit(f)}::text, coalesce(json_agg(h.${sql.ref(f)}) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), '[]'::json)`))
+    const history = withHistory
+      ? sql<Record<string, number[]>>`(SELECT json_build_object(${columns}) FROM (${baselineBetween(db, spec, [slot('user_uuid')], slot('from'), slot('to'))}) h)`
+      : sql<Record<string, number[]>>`'{}'::json`
+    return db.selectFrom('users').select(['sex', history.as('history')]).where('user_uuid', '=', slot('user_uuid'))
+  }
+)
 
 /**
  * Insert one record and, in the same statement, what every write implies (effects.ts): the user's
  * data version bumped and the score job enqueued. One round trip, atomic without BEGIN/COMMIT.
  */
 export async function insertRecordWithEffects(db: DB, spec: ResourceSpec, row: StoredValues, affectedFrom: string): Promise<HealthRow> {
-  const values: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: keyValue(spec, row.key), source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
-  for (const c of spec.columns) values[c] = param(c, row.values[c] ?? null)
-  return (await withDataChange(any(db), new Map([[row.user_uuid, affectedFrom]]))
-    .insertInto(spec.name)
-    .values(values)
-    .returningAll()
-    .executeTakeFirstOrThrow()) as HealthRow
+  const values: Record<string, unknown> = { user_uuid: row.user_uuid, key: keyValue(spec, row.key), source: row.source, quality: row.quality, quality_reasons: row.quality_reasons, from_date: affectedFrom }
+  for (const c of spec.columns) values[`c_${c}`] = isJsonColumn(c) ? JSON.stringify(row.values[c] ?? null) : (row.values[c] ?? null)
+  const inserted = (await insertRecordQuery(db, spec, values))[0]
+  if (!inserted) throw new Error(`insert into ${spec.name} returned no row`)
+  return inserted
 }
+
+const insertRecordQuery = compiledOnce<ResourceSpec, Record<string, unknown>, HealthRow>(
+  (spec) => spec.name,
+  (spec, slot, db) => {
+    const user = slot('user_uuid') as string
+    const values: Record<string, unknown> = { user_uuid: user, [spec.key]: slot('key'), source: slot('source'), quality: slot('quality'), quality_reasons: slot('quality_reasons') }
+    for (const c of spec.columns) values[c] = isJsonColumn(c) ? sql`${slot(`c_${c}`)}::jsonb` : slot(`c_${c}`)
+    return withDataChange(db, new Map([[user, slot('from_date') as string]]))
+      .insertInto(spec.name)
+      .values(values)
+      .returningAll()
+  }
+)
 
 export interface UpsertOutcome {
   user_uuid: string
