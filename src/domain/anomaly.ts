@@ -170,19 +170,37 @@ export function detectSuspectFields(
   return detectSuspectInColumns(resource, record, baselineColumns(resource, history))
 }
 
-/** `detectSuspectFields` with the history given as columns (values of one field in any order). */
+/**
+ * `detectSuspectFields` with the history given as columns (values of one field in any order).
+ * Each column is sorted once (a typed array, no comparator); median and MAD then come from the
+ * sorted values (`SortedWindow`), with the same numbers `modifiedZScore` computes from two sorts.
+ */
 export function detectSuspectInColumns(resource: SuspectResource, record: NumericRecord, columns: BaselineColumns): string[] {
   const reasons: string[] = []
   for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
     const x = usableValue(rule, record[rule.field])
     if (x === null) continue
-    const past = (columns[rule.field] ?? []).map((value) => usableValue(rule, value)).filter((value): value is number => value !== null)
-    const transform = rule.logScale === true ? Math.log : (value: number) => value
-    const score = modifiedZScore(transform(x), past.map(transform), rule.madFloor)
-    if (score === null || Math.abs(score.z) <= MODIFIED_Z_THRESHOLD) continue
-    reasons.push(suspectReason(rule, x, score.z, median(past)))
+    const column = columns[rule.field] ?? []
+    const past = new Float64Array(column.length)
+    let n = 0
+    for (const value of column) {
+      const usable = usableValue(rule, value)
+      if (usable !== null) past[n++] = usable
+    }
+    if (n < MIN_BASELINE_POINTS) continue
+    const reason = judged(rule, x, SortedWindow.of(past.subarray(0, n).sort(), rule.logScale === true))
+    if (reason !== null) reasons.push(reason)
   }
   return reasons
+}
+
+/** The reason `x` is suspect against the values of `window` (at least MIN_BASELINE_POINTS), or null. */
+function judged(rule: BaselineRule, x: number, window: SortedWindow): string | null {
+  const tx = rule.logScale === true ? Math.log(x) : x
+  const center = window.median()
+  const spread = Math.max(window.mad(center), rule.madFloor)
+  const z = zOf(tx - center, spread)
+  return Math.abs(z) <= MODIFIED_Z_THRESHOLD ? null : suspectReason(rule, x, z, window.rawMedian())
 }
 
 /**
@@ -193,10 +211,18 @@ export function detectSuspectInColumns(resource: SuspectResource, record: Numeri
  * so the results are identical, not approximations.
  */
 class SortedWindow {
-  private values = new Float64Array(64)
+  private values: Float64Array = new Float64Array(64)
   size = 0
   /** `log`: medians and deviations are of ln(value) (right-skewed metrics) */
   constructor(private readonly log: boolean) {}
+
+  /** A window holding `sorted` (ascending; the window keeps the array). */
+  static of(sorted: Float64Array, log: boolean): SortedWindow {
+    const window = new SortedWindow(log)
+    window.values = sorted
+    window.size = sorted.length
+    return window
+  }
 
   private lowerBound(x: number): number {
     let lo = 0
@@ -343,12 +369,8 @@ export function detectSuspectInWindows(
       const window = windows[r]!
       const x = usableValue(rule, reading.record[rule.field])
       if (x === null || window.size < MIN_BASELINE_POINTS) return
-      const tx = rule.logScale === true ? Math.log(x) : x
-      const center = window.median()
-      const spread = Math.max(window.mad(center), rule.madFloor)
-      const z = zOf(tx - center, spread)
-      if (Math.abs(z) <= MODIFIED_Z_THRESHOLD) return
-      results[i]!.push(suspectReason(rule, x, z, window.rawMedian()))
+      const reason = judged(rule, x, window)
+      if (reason !== null) results[i]!.push(reason)
     })
     if (results[i]!.length > 0 && reading.self !== undefined && excluded[reading.self] === 0) {
       if (reading.self >= start && reading.self < end) drop(reading.self)

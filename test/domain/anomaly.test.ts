@@ -126,6 +126,57 @@ t.test('only the table fields are checked; several reasons at once; absent field
   t.same(BASELINE_CHECKED_FIELDS.physical_activity.map((r) => r.field), ['steps', 'active_minutes'])
 })
 
+/**
+ * The rule as first written (two sorts per field through `modifiedZScore` and `median`): the
+ * reference the sorted-window forms below must match exactly, number for number.
+ */
+function referenceSuspect(resource: SuspectResource, record: Record<string, unknown>, history: ReadonlyArray<Record<string, unknown>>): string[] {
+  const reasons: string[] = []
+  const fmt = (v: number) => String(Number.parseFloat(v.toFixed(2)))
+  for (const rule of BASELINE_CHECKED_FIELDS[resource]) {
+    const usable = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && !(rule.logScale === true && v <= 0) ? v : null)
+    const x = usable(record[rule.field])
+    if (x === null) continue
+    const past = history.map((h) => usable(h[rule.field])).filter((v): v is number => v !== null)
+    const transform = rule.logScale === true ? Math.log : (v: number) => v
+    const score = modifiedZScore(transform(x), past.map(transform), rule.madFloor)
+    if (score === null || Math.abs(score.z) <= MODIFIED_Z_THRESHOLD) continue
+    const comparison = score.z > 0 ? `> ${MODIFIED_Z_THRESHOLD}` : `< -${MODIFIED_Z_THRESHOLD}`
+    const scale = rule.logScale === true ? ' on the log scale' : ''
+    reasons.push(`${rule.field} ${fmt(x)} is far from the ${BASELINE_WINDOW_DAYS}-day baseline (median ${fmt(median(past))}, modified z${scale} ${score.z.toFixed(1)} ${comparison})`)
+  }
+  return reasons
+}
+
+t.test('detectSuspectFields (one sort per field) gives exactly what two sorts through modifiedZScore give', (t) => {
+  const value = fc.oneof(
+    fc.constantFrom(0, -1, 1, 2, 2, 2, 3, 5, 8, 60, 61, 62, 200, 0.1, Number.NaN, Infinity, -Infinity),
+    fc.double({ min: -50, max: 300, noNaN: true }),
+    fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+    fc.constant(undefined),
+    fc.constant(null),
+  )
+  const resource = fc.constantFrom<SuspectResource>('bio_metrics', 'physical_activity', 'sleep')
+  const record = (r: SuspectResource) => fc.record(Object.fromEntries(BASELINE_CHECKED_FIELDS[r].map((rule) => [rule.field, value]))) as fc.Arbitrary<Record<string, number>>
+  const property = fc.property(
+    resource.chain((r) => fc.tuple(fc.constant(r), record(r), fc.array(record(r), { maxLength: 140 }))),
+    ([r, rec, history]) => {
+      const fast = detectSuspectFields(r, rec, history)
+      const reference = referenceSuspect(r, rec, history)
+      if (JSON.stringify(fast) !== JSON.stringify(reference)) throw new Error(`${JSON.stringify(fast)} ≠ ${JSON.stringify(reference)}`)
+    },
+  )
+  t.doesNotThrow(() => fc.assert(property, { numRuns: 3000 }))
+  // and the realistic case: 112 readings of 4 weeks, a normal and an outlying new reading
+  const rand = noise(11)
+  const weeks = Array.from({ length: 112 }, () => ({ resting_heart_rate_bpm: 58 + Math.round(rand() * 3), hrv_rmssd_ms: 45 + rand() * 10, weight_kg: 70 + rand() }))
+  for (const rec of [{ resting_heart_rate_bpm: 60, hrv_rmssd_ms: 47, weight_kg: 70.2 }, { resting_heart_rate_bpm: 95, hrv_rmssd_ms: 12, weight_kg: 80 }]) {
+    t.same(detectSuspectFields('bio_metrics', rec, weeks), referenceSuspect('bio_metrics', rec, weeks))
+  }
+  t.equal(detectSuspectFields('bio_metrics', { resting_heart_rate_bpm: 95, hrv_rmssd_ms: 12, weight_kg: 80 }, weeks).length, 3, 'all three outliers flagged')
+  t.end()
+})
+
 t.test('detectSuspectInWindows gives exactly what detectSuspectFields gives on each window', (t) => {
   // values drawn from small pools so ties, MAD = 0, zeros, negatives and NaN all occur often
   const value = fc.oneof(
