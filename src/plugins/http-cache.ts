@@ -1,7 +1,8 @@
 /**
  * Fast reads. `readThrough` serves a GET from the shared cache under the user's current generation
  * (any write bumps it, so no read after a 2xx write returns pre-write data), coalesces concurrent
- * misses of one key into one database read, and stores the serialized answer. Every 200 GET gets a
+ * misses of one key into one database read, and stores the serialized answer (for single records
+ * only from a key's second read: `storeOnSecondRead`). Every 200 GET gets a
  * strong ETag (304 on If-None-Match) and `Cache-Control: private` unless the route chose `public`.
  * `?fields=a,b` narrows an answer (and each item of a page) to those fields.
  * @see https://www.rfc-editor.org/rfc/rfc9111 (private, no-cache), RFC 9110 §8.8.3 (ETag)
@@ -10,6 +11,7 @@ import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { after, before } from './cache.js'
+import { Doorkeeper } from './doorkeeper.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,11 +19,21 @@ declare module 'fastify' {
      * Sends the answer: synchronously when the process's own copy may be served (then it returns
      * nothing), else it returns a promise that settles once the answer is sent.
      */
-    readThrough<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant?: string): void | Promise<void>
+    readThrough<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant?: string, options?: ReadThroughOptions): void | Promise<void>
     /** the pool for a user's reads: the replica, unless the user wrote in the last REPLICA_LAG_SECONDS */
     readerFor(userUuid: string): Promise<import('kysely').Kysely<import('../repositories/database.js').Database>>
     markWritten(userUuid: string): Promise<void>
   }
+}
+
+export interface ReadThroughOptions {
+  /**
+   * Store an answer only when its key was asked for before (Doorkeeper): for reads most of which
+   * are made once (a single record opened from a list), a store per miss is a Redis write, a local
+   * copy and memory for an entry nobody reads again. The first read of a key is answered from
+   * PostgreSQL as usual (coalesced, at the current generation); the second stores it.
+   */
+  storeOnSecondRead?: boolean
 }
 
 /** how long after a user's write their reads stay on the writer (bounds replica lag) */
@@ -51,7 +63,8 @@ export default fp(
       reply.type(JSON_TYPE).send(after(entry, cut))
     }
 
-    fastify.decorate('readThrough', function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '') {
+    const doorkeeper = new Doorkeeper()
+    fastify.decorate('readThrough', function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '', options?: ReadThroughOptions) {
       const key = `r2:${userUuid}:${variant}:${request.url}` // r2: entries carry their ETag
       // the common case, a copy this process may serve on its own, without a promise
       const local = fastify.cache.peekForUser(userUuid, key)
@@ -59,10 +72,10 @@ export default fp(
         sendEntry(request, reply, local)
         return
       }
-      return readShared(request, reply, userUuid, key, load)
+      return readShared(request, reply, userUuid, key, load, options?.storeOnSecondRead === true && !doorkeeper.seen(key))
     })
 
-    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>): Promise<void> {
+    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>, firstRead: boolean): Promise<void> {
       const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
@@ -82,7 +95,7 @@ export default fp(
         inflight.set(flight, pending)
         pending.finally(() => inflight.delete(flight)).catch(() => {})
         const entry = await pending
-        await fastify.cache.setForUser(key, generation, entry)
+        if (!firstRead) await fastify.cache.setForUser(key, generation, entry)
         return sendEntry(request, reply, entry)
       }
       return sendEntry(request, reply, await pending)

@@ -38,6 +38,35 @@ t.test('no read after a 2xx write returns pre-write data', async (t) => {
   t.ok(hits > 0, 'the cache is used')
 })
 
+t.test('a single record is stored from its second read; a list from its first', async (t) => {
+  const hits = async () => (await app.metrics.cacheRequests.get()).values.find((v) => v.labels.result === 'hit')?.value ?? 0
+  const date = day(3)
+  t.equal((await app.inject({ method: 'POST', url: '/api/sleep-activity/', headers: h, payload: { user_uuid: user, date, total_sleep_minutes: 390 } })).statusCode, 201)
+  const url = `/api/sleep-activity/${user}/${date}`
+  const reads: number[] = []
+  for (let i = 0; i < 4; i++) {
+    const before = await hits()
+    const res = await app.inject({ method: 'GET', url, headers: h })
+    t.equal(res.json().total_sleep_minutes, 390, `read ${i + 1} answers the record`)
+    reads.push((await hits()) - before)
+  }
+  t.same(reads, [0, 0, 1, 1], 'first read not stored, second stored, then hits')
+  const list = `/api/sleep-activity/${user}?limit=3`
+  const listReads: number[] = []
+  for (let i = 0; i < 2; i++) {
+    const before = await hits()
+    await app.inject({ method: 'GET', url: list, headers: h })
+    listReads.push((await hits()) - before)
+  }
+  t.same(listReads, [0, 1], 'a list is stored on its first read')
+  const patched = await app.inject({ method: 'PATCH', url: `/api/sleep-activity/${user}/update`, headers: h, payload: { date, total_sleep_minutes: 391 } })
+  t.equal(patched.statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url, headers: h })).json().total_sleep_minutes, 391, 'after a write: the new value (a seen key is stored again at once)')
+  const before = await hits()
+  t.equal((await app.inject({ method: 'GET', url, headers: h })).json().total_sleep_minutes, 391)
+  t.equal((await hits()) - before, 1, 'and served from the cache')
+})
+
 t.test('?fields= narrows the answer', async (t) => {
   const res = await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}?fields=date,total_sleep_minutes`, headers: h })
   t.equal(res.statusCode, 200)

@@ -60,7 +60,8 @@ const healthResource: FastifyPluginAsyncTypebox<HealthResourceOptions> = async (
     const params = request.params as Record<string, unknown>
     const userUuid = String(params.user_uuid).toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
-    return fastify.readThrough(request, reply, userUuid, () => records.getRecord(fastify, spec, request, userUuid, keyParam(params)))
+    // a record is mostly opened once, from a list: stored from its second read
+    return fastify.readThrough(request, reply, userUuid, () => records.getRecord(fastify, spec, request, userUuid, keyParam(params)), '', { storeOnSecondRead: true })
   })
 
   if (spec.patchKeyIn === 'url') {
