@@ -134,6 +134,14 @@ function wrapQuery(client: pg.PoolClient, names: StatementNames): void {
     }
     return result
   }
+  // a Query built from the text and named afterwards: a config object ({ name, text, values })
+  // would be copied property by property (pg's cloneQueryConfig) on every execution
+  const named = (name: string, text: string, values: unknown[]) =>
+    new Promise((resolve, reject) => {
+      const q = new pg.Query(text, values, (error: Error | undefined, result: unknown) => (error ? reject(error) : resolve(result)))
+      ;(q as unknown as { name: string }).name = name
+      query(q)
+    })
   ;(client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
     const [text, values] = args
     // the promise form Kysely uses: (text, values)
@@ -142,12 +150,12 @@ function wrapQuery(client: pg.PoolClient, names: StatementNames): void {
     else if (/^\s*(commit|rollback|end|abort)\s*$/i.test(text)) inTransaction = false
     const name = names.nameOf(text)
     if (name === undefined) return endOnReadTimeout(query(text, values))
-    const first = endOnReadTimeout(query({ name, text, values })) as Promise<unknown>
+    const first = endOnReadTimeout(named(name, text, values)) as Promise<unknown>
     return first.catch((error: unknown) => {
       if (!planRefused(error)) throw error
       const renamed = names.rename(text)
       if (renamed === undefined || inTransaction) throw error
-      return endOnReadTimeout(query({ name: renamed, text, values }))
+      return endOnReadTimeout(named(renamed, text, values))
     })
   }
 }
