@@ -11,8 +11,72 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { appendAudit, type AuditEntry } from '../repositories/audit.js'
 
 const FLUSH_EVERY_MS = 1000
+/** changes buffered before a flush is due (each is a row of its own) */
 const MAX_BUFFER = 500
+/**
+ * distinct read keys (actor, target, route, status) counted before a flush is due. Well above the
+ * users one process serves in a second: a flush every 500 keys made every read a row of its own
+ * once more than 500 users read in a second (the row count then grew with the number of users).
+ */
+const MAX_READ_KEYS = 20_000
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * What waits for the next flush: changes one row each, reads one row per key with a count and the
+ * time of the key's last read.
+ */
+export class AuditBuffer {
+  private changes: AuditEntry[] = []
+  private reads = new Map<string, { entry: AuditEntry; lastMs: number }>()
+
+  constructor(private readonly limits = { changes: MAX_BUFFER, readKeys: MAX_READ_KEYS }) {}
+
+  /** Buffer a change; true when a flush is due. */
+  change(entry: AuditEntry): boolean {
+    this.changes.push(entry)
+    return this.due()
+  }
+
+  /** Count one more read under `key`; false when the key has no row yet (then `firstRead`). */
+  countRead(key: string, nowMs: number): boolean {
+    const seen = this.reads.get(key)
+    if (!seen) return false
+    seen.entry.count++
+    seen.lastMs = nowMs
+    return true
+  }
+
+  /** The first read under `key` since the last flush; true when a flush is due. */
+  firstRead(key: string, entry: AuditEntry, nowMs: number): boolean {
+    this.reads.set(key, { entry, lastMs: nowMs })
+    return this.due()
+  }
+
+  /** The rows to write now; the buffer is empty after. */
+  drain(): AuditEntry[] {
+    const rows = this.changes
+    for (const { entry, lastMs } of this.reads.values()) {
+      if (entry.count > 1) entry.last_at = new Date(lastMs)
+      rows.push(entry)
+    }
+    this.changes = []
+    this.reads = new Map()
+    return rows
+  }
+
+  /** Rows a failed flush could not write: kept for the next one, bounded so an outage can't exhaust memory. */
+  restore(rows: AuditEntry[]): void {
+    this.changes = [...rows, ...this.changes].slice(-10 * this.limits.changes)
+  }
+
+  get size(): number {
+    return this.changes.length + this.reads.size
+  }
+
+  private due(): boolean {
+    return this.changes.length >= this.limits.changes || this.reads.size >= this.limits.readKeys
+  }
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,24 +99,15 @@ function actionOf(method: string, route: string): AuditEntry['action'] {
 
 export default fp(
   async (fastify) => {
-    let buffer: AuditEntry[] = []
-    // reads since the last flush, by actor/target/route/status; the last one's time in ms
-    let reads = new Map<string, { entry: AuditEntry; lastMs: number }>()
+    const buffer = new AuditBuffer()
     async function flush() {
-      if (reads.size > 0) {
-        for (const { entry, lastMs } of reads.values()) if (entry.count > 1) entry.last_at = new Date(lastMs)
-        buffer.push(...[...reads.values()].map((r) => r.entry))
-        reads = new Map()
-      }
-      if (buffer.length === 0) return
-      const batch = buffer
-      buffer = []
+      if (buffer.size === 0) return
+      const batch = buffer.drain()
       try {
         await appendAudit(fastify.db.writer, batch)
       } catch (error) {
-        // keep them for the next flush, bounded so an outage can't exhaust memory
-        buffer = [...batch, ...buffer].slice(-10 * MAX_BUFFER)
-        fastify.log.warn({ err: { message: (error as Error).message }, pending: buffer.length }, 'audit flush failed; will retry')
+        buffer.restore(batch)
+        fastify.log.warn({ err: { message: (error as Error).message }, pending: buffer.size }, 'audit flush failed; will retry')
       }
     }
     const timer = setInterval(() => void flush(), FLUSH_EVERY_MS)
@@ -78,12 +133,7 @@ export default fp(
       let key: string | undefined
       if (action === 'read') {
         key = `${principal.sub} ${principal.role} ${target} ${request.method} ${status} ${route}`
-        const seen = reads.get(key)
-        if (seen) {
-          seen.entry.count++
-          seen.lastMs = Date.now()
-          return false
-        }
+        if (buffer.countRead(key, Date.now())) return false
       }
       const now = Date.now()
       const entry: AuditEntry = {
@@ -99,9 +149,7 @@ export default fp(
         count: 1,
         last_at: null
       }
-      if (key === undefined) buffer.push(entry)
-      else reads.set(key, { entry, lastMs: now })
-      return buffer.length + reads.size >= MAX_BUFFER
+      return key === undefined ? buffer.change(entry) : buffer.firstRead(key, entry, now)
     }
     fastify.addHook('onClose', async () => {
       clearInterval(timer)
