@@ -2,7 +2,7 @@
  * `npm run bench`: the API's per-request overhead against bare ceilings on the same machine.
  *
  * A fresh database (`ht_bench_<random>` on DATABASE_URL's server, else an embedded PostgreSQL in a
- * temp dir), BENCH_USERS users (300) × 90 days of data (4 bio-metric readings, 1 activity and
+ * temp dir), BENCH_USERS users (1000) × 90 days of data (4 bio-metric readings, 1 activity and
  * 1 sleep record per day), then the API (src/server.ts) and the ceilings (bare-server.ts) as child
  * processes, driven by autocannon from this process. Each scenario rotates over the seeded users,
  * each with their own token. Scenarios and their ceilings:
@@ -21,7 +21,8 @@
  * (lib/score-latency.ts), in this process with the servers stopped. docs/benchmarks.md explains
  * every column.
  * Knobs: BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_CONNECTIONS (50),
- * BENCH_BATCH_CONNECTIONS (4), BENCH_USERS (300), BENCH_ROUNDS (1; >1 reports medians),
+ * BENCH_BATCH_CONNECTIONS (4), BENCH_USERS (1000: 360 000 records, enough for three rounds of
+ * first reads; a record read again is a second read, which the cache stores), BENCH_ROUNDS (1; >1 reports medians),
  * BENCH_SCORE_ITERATIONS (300), BENCH_ONLY (scenario keys), BENCH_SKIP_SCORE, DB_POOL_MAX.
  */
 import { randomUUID } from 'node:crypto'
@@ -53,7 +54,7 @@ await main('bench', async () => {
   const postgres = await startPostgres()
   const databaseUrl = await postgres.createDatabase('run')
   log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
-  const uuids = await seedUsers(databaseUrl, { users: envInt('BENCH_USERS', 300), days: 90, bioPerDay: 4, log })
+  const uuids = await seedUsers(databaseUrl, { users: envInt('BENCH_USERS', 1000), days: 90, bioPerDay: 4, log })
   await createScratchTable(databaseUrl)
   const users = uuids.map(toSeeded)
   const records = await sampleRecords(databaseUrl, uuids, 1_000_000)
