@@ -45,15 +45,22 @@ export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<strin
  * score is computed inline. `maxWaitMs` ≤ `debounceMs` gives a fixed delay after the first write.
  */
 export async function claimScoreJobs(db: DB, workerId: string, limit: number, leaseSeconds: number, debounceMs = 0, maxWaitMs = debounceMs): Promise<ScoreJob[]> {
-  const debounce = sql`make_interval(secs => ${debounceMs / 1000})`
+  // the settings go in as literals, not parameters: the worker runs this every poll, so it runs as
+  // a prepared statement (plugins/db.ts), and a generic plan made without the cut-off's value
+  // estimated a third of the queue as ready and scanned the whole table (test/db/query-plans.test.ts)
+  const number = (n: number) => {
+    if (!Number.isFinite(n)) throw new RangeError(`claimScoreJobs: ${n} is not a number`)
+    return sql.lit(n)
+  }
+  const debounce = sql`make_interval(secs => ${number(debounceMs / 1000)})`
   const result = await sql<ScoreJob>`
     UPDATE score_jobs SET locked_by = ${workerId}, locked_until = now() + make_interval(secs => ${leaseSeconds})
     WHERE user_uuid IN (
       SELECT user_uuid FROM score_jobs
       WHERE state = 'pending' AND run_after <= now() - ${debounce} AND (locked_until IS NULL OR locked_until < now())
-        AND (last_write_at <= now() - ${debounce} OR run_after <= now() - make_interval(secs => ${maxWaitMs / 1000}))
+        AND (last_write_at <= now() - ${debounce} OR run_after <= now() - make_interval(secs => ${number(maxWaitMs / 1000)}))
       ORDER BY run_after
-      LIMIT ${limit}
+      LIMIT ${number(Math.floor(limit))}
       FOR UPDATE SKIP LOCKED)
     RETURNING user_uuid, from_date, version, attempts, enqueued_at`.execute(db)
   return result.rows
