@@ -335,6 +335,15 @@ export class ResilientCache {
     return copy && this.servesPushed(userUuid, copy) ? this.localHit(copy).value : undefined
   }
 
+  /**
+   * The user's current generation when this process may act on it without asking Redis: pushed to
+   * it under a lease (generation-feed.ts), as for serving a local copy. Undefined otherwise.
+   */
+  leasedGeneration(userUuid: string): string | undefined {
+    if (this.feed === null || this.pendingBumps.size > 0 || !this.available()) return undefined
+    return this.feed.current(userUuid)
+  }
+
   private servesPushed(userUuid: string, copy: { generation: string }): boolean {
     return this.feed !== null && this.pendingBumps.size === 0 && this.feed.current(userUuid) === copy.generation && this.available()
   }

@@ -72,10 +72,27 @@ export default fp(
         sendEntry(request, reply, local)
         return
       }
-      return readShared(request, reply, userUuid, key, load, options?.storeOnSecondRead === true && !doorkeeper.seen(key))
+      if (options?.storeOnSecondRead === true && !doorkeeper.seen(key)) {
+        // a first read is not stored; when this process holds a lease on the user's generation it
+        // does not ask Redis either (another process's entry would only save a primary-key lookup)
+        const generation = fastify.cache.leasedGeneration(userUuid)
+        if (generation !== undefined) {
+          fastify.metrics.cacheRequests.inc({ result: 'miss' })
+          return loadShared(request, reply, key, generation, load, false)
+        }
+        return readShared(request, reply, userUuid, key, load, false)
+      }
+      // a load of this key at the leased (current) generation is in flight, e.g. a first read's: join it
+      const leased = fastify.cache.leasedGeneration(userUuid)
+      const pending = leased === undefined ? undefined : inflight.get(`${leased}:${key}`)
+      if (pending) {
+        fastify.metrics.cacheRequests.inc({ result: 'miss' })
+        return pending.then((entry) => sendEntry(request, reply, entry))
+      }
+      return readShared(request, reply, userUuid, key, load, true)
     })
 
-    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>, firstRead: boolean): Promise<void> {
+    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>, store: boolean): Promise<void> {
       const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
@@ -83,6 +100,11 @@ export default fp(
         return
       }
       if (hit !== null) return sendEntry(request, reply, hit)
+      return loadShared(request, reply, key, generation, load, store)
+    }
+
+    /** Load the answer at `generation` (one load per key and generation in flight), send it, and store it if `store`. */
+    async function loadShared<T>(request: FastifyRequest, reply: FastifyReply, key: string, generation: string, load: () => Promise<T>, store: boolean): Promise<void> {
       // a read after a write never joins a load that started before it: the generation is in the key
       const flight = `${generation}:${key}`
       let pending = inflight.get(flight)
@@ -95,7 +117,7 @@ export default fp(
         inflight.set(flight, pending)
         pending.finally(() => inflight.delete(flight)).catch(() => {})
         const entry = await pending
-        if (!firstRead) await fastify.cache.setForUser(key, generation, entry)
+        if (store) await fastify.cache.setForUser(key, generation, entry)
         return sendEntry(request, reply, entry)
       }
       return sendEntry(request, reply, await pending)

@@ -67,6 +67,33 @@ t.test('a single record is stored from its second read; a list from its first', 
   t.equal((await hits()) - before, 1, 'and served from the cache')
 })
 
+t.test('a first read under a lease on the generation asks neither Redis nor stores; concurrent reads load once', { skip: app.cache.kind !== 'redis' && 'needs REDIS_URL (the generation feed)' }, async (t) => {
+  const date = day(4)
+  t.equal((await app.inject({ method: 'POST', url: '/api/sleep-activity/', headers: h, payload: { user_uuid: user, date, total_sleep_minutes: 380 } })).statusCode, 201)
+  await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}`, headers: h }) // learns the generation
+  const lookups: Array<string | null> = []
+  const store = app.cache.store
+  const getEntry = store.getEntry.bind(store)
+  store.getEntry = (generationKey, key) => (lookups.push(key), getEntry(generationKey, key))
+  t.teardown(() => { store.getEntry = getEntry })
+  for (let i = 0; i < 100 && app.cache.leasedGeneration(user) === undefined; i++) await new Promise((r) => setTimeout(r, 10))
+  t.not(app.cache.leasedGeneration(user), undefined, 'this process holds a lease on the user\'s generation')
+  const url = `/api/sleep-activity/${user}/${date}`
+  const selects = async () => (await app.metrics.dbQueryDuration.get()).values.filter((v) => v.labels.operation === 'select' && v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0)
+  const before = await selects()
+  const reads = await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url, headers: h })))
+  t.ok(reads.every((r) => r.json().total_sleep_minutes === 380), 'all answer the record')
+  t.equal((await selects()) - before, 1, '20 concurrent reads, the first of them a first read: one database load')
+  t.ok(lookups.filter((k) => k?.endsWith(url)).length <= 19, 'the first read made no Redis lookup')
+  const patched = await app.inject({ method: 'PATCH', url: `/api/sleep-activity/${user}/update`, headers: h, payload: { date, total_sleep_minutes: 381 } })
+  t.equal(patched.statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url, headers: h })).json().total_sleep_minutes, 381, 'a read after the write sees it')
+  const fresh = `/api/sleep-activity/${user}/${day(40)}`
+  lookups.length = 0
+  t.equal((await app.inject({ method: 'GET', url: fresh, headers: h })).statusCode, 404, 'a first read of a missing record: 404')
+  t.same(lookups.filter((k) => k?.endsWith(fresh)), [], 'without a Redis lookup')
+})
+
 t.test('?fields= narrows the answer', async (t) => {
   const res = await app.inject({ method: 'GET', url: `/api/sleep-activity/${user}?fields=date,total_sleep_minutes`, headers: h })
   t.equal(res.statusCode, 200)
