@@ -41,7 +41,8 @@ const findRecordQuery = compiledOnce<ResourceSpec, { user_uuid: string; key: str
 )
 
 export async function findRecord(db: DB, spec: ResourceSpec, userUuid: string, key: string): Promise<HealthRow | undefined> {
-  return (await findRecordQuery(db, spec, { user_uuid: userUuid, key: keyValue(spec, key) }))[0]
+  // the key as text (a canonical ISO timestamp or a date): PostgreSQL parses it for the key column
+  return (await findRecordQuery(db, spec, { user_uuid: userUuid, key }))[0]
 }
 
 export async function updateRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow | undefined> {
