@@ -31,7 +31,8 @@ export interface ReadThroughOptions {
    * Store an answer only when its key was asked for before (Doorkeeper): for reads most of which
    * are made once (a single record opened from a list), a store per miss is a Redis write, a local
    * copy and memory for an entry nobody reads again. The first read of a key is answered from
-   * PostgreSQL as usual (coalesced, at the current generation); the second stores it.
+   * PostgreSQL as usual (coalesced, at the current generation; without asking Redis when this
+   * process holds a lease on the generation); the second stores it.
    */
   storeOnSecondRead?: boolean
 }
