@@ -2,7 +2,8 @@
  * The read cache: Redis (ioredis) when REDIS_URL is set, else an in-process LRU. Keys are scoped
  * by a per-user generation, so one bump on any write invalidates every cached read of that user on
  * every instance. In Redis mode each process also keeps a copy of the answers it served (by key,
- * with the generation they were made at, CACHE_LOCAL_MAX_MB; when full, one miss in 8 is kept),
+ * with the generation they were made at, CACHE_LOCAL_MAX_MB, split evenly between answers up to
+ * 8 KiB and larger ones; when full, one miss in 8 is kept),
  * served only at the user's current generation: as pushed to this process under a lease
  * (generation-feed.ts, no round trip), else as Redis answers it (the generation alone, so the body
  * does not cross the network again). Either
@@ -15,7 +16,7 @@ import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { FifoCache } from './fifo-cache.js'
+import { SplitFifoCache } from './fifo-cache.js'
 import { DEFAULT_GENERATION_CHANNEL, GenerationFeed } from './generation-feed.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
@@ -195,6 +196,8 @@ interface LocalCopy {
   generation: string
   value: Buffer | string
 }
+/** local copies up to this size share one half of CACHE_LOCAL_MAX_MB, larger ones the other */
+export const LOCAL_SMALL_BYTES = 8 * 1024
 /** when the local copies are full, one miss in this many is admitted (the others are served, not kept) */
 export const LOCAL_ADMIT_WHEN_FULL_ONE_IN = 8
 
@@ -206,7 +209,7 @@ export class ResilientCache {
   private failures = 0
   private openUntil = 0
   /** copies of shared entries with the generation they were made at (Redis mode) */
-  private readonly local: FifoCache<string, LocalCopy> | null
+  private readonly local: SplitFifoCache<string, LocalCopy> | null
   constructor(
     readonly store: CacheStore,
     private readonly metrics: Metrics,
@@ -219,7 +222,13 @@ export class ResilientCache {
     metrics.cacheCircuitOpen.set(0)
     this.local =
       store.kind === 'redis' && localMaxBytes > 0
-        ? new FifoCache({ maxEntries: Number.MAX_SAFE_INTEGER, maxSize: localMaxBytes, sizeOf: (copy) => copy.value.length + copy.generation.length + 64 })
+        ? new SplitFifoCache<string, LocalCopy>({
+            // half the budget for small answers (scores, single records), half for large ones (list
+            // pages): a stream of 21 KB pages must not evict the ~3 KB scores read most
+            maxSizes: [localMaxBytes / 2, localMaxBytes / 2],
+            sizeOf: (copy) => copy.value.length + copy.generation.length + 64,
+            classOf: (_copy, size) => (size <= LOCAL_SMALL_BYTES ? 0 : 1)
+          })
         : null
   }
 

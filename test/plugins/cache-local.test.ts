@@ -94,9 +94,23 @@ if (!url) {
     t.ok(local.totalSize <= 10_000 && local.totalSize > 0, `${local.totalSize} bytes kept`)
   })
 
+  t.test('large answers (list pages) do not evict small ones (scores): each has half the budget', async (t) => {
+    const user = randomUUID()
+    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 100_000)
+    const local = (A as unknown as { local: { get(k: string): unknown; classSize(c: number): number } }).local
+    const { generation } = await A.getForUser(user, `r2:${user}:x`)
+    const small = Buffer.from('s'.repeat(2_600))
+    const large = Buffer.from('l'.repeat(21_000))
+    for (let i = 0; i < 10; i++) await A.setForUser(`r2:${user}:score${i}`, generation!, small)
+    for (let i = 0; i < 40; i++) await A.setForUser(`r2:${user}:page${i}`, generation!, large)
+    t.equal(Array.from({ length: 10 }, (_, i) => local.get(`r2:${user}:score${i}`)).filter(Boolean).length, 10, 'all ten small copies stay')
+    t.ok(local.classSize(1) <= 50_000 && local.classSize(1) > 0, `the pages keep to their half (${local.classSize(1)} bytes)`)
+  })
+
   t.test('when the copies are full, a miss is kept only now and then (no eviction per read), yet a key read often gets in', async (t) => {
     const user = randomUUID()
-    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 20_000)
+    // 40 000 bytes: half of it (20 000) for answers up to 8 KiB like these
+    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 40_000)
     const local = (A as unknown as { local: { totalSize: number; size: number; get(k: string): unknown } }).local
     const { generation } = await A.getForUser(user, `r2:${user}:x`)
     const body = Buffer.from('x'.repeat(1000))
@@ -109,7 +123,7 @@ if (!url) {
       if (local.get(key) !== undefined) kept++
     }
     t.ok(kept > 0 && kept < 150, `full: ${kept} of 400 new entries kept (1 in ${LOCAL_ADMIT_WHEN_FULL_ONE_IN} expected), not all 400`)
-    t.ok(local.totalSize <= 20_000, 'still within the budget')
+    t.ok(local.totalSize <= 20_000, 'still within the small answers\' half of the budget')
     let tries = 0
     while (local.get(`r2:${user}:hot`) === undefined && tries < 200) {
       tries++
