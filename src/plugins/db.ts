@@ -9,10 +9,13 @@ import pg from 'pg'
 import type { Config } from '../config.js'
 import type { Database } from '../repositories/database.js'
 import { FifoCache } from './fifo-cache.js'
+import { timestamptzParser } from '../repositories/timestamptz.js'
 
 // DATE stays a 'YYYY-MM-DD' string (no time-zone shift); int8 counts fit a JS number here.
 pg.types.setTypeParser(1082, (value) => value)
 pg.types.setTypeParser(20, (value) => Number(value))
+// timestamptz: pg's own parser, with a fast path for the UTC form (repositories/timestamptz.ts)
+pg.types.setTypeParser(1184, timestamptzParser(pg.types.getTypeParser(1184)))
 
 export type PoolName = 'writer' | 'reader'
 
