@@ -354,7 +354,7 @@ export class ResilientCache {
   }
 
   private servesPushed(userUuid: string, copy: { generation: string }): boolean {
-    return this.feed !== null && this.pendingBumps.size === 0 && this.feed.current(userUuid) === copy.generation && this.available()
+    return this.leasedGeneration(userUuid) === copy.generation
   }
 
   private localHit<C>(copy: C): C {

@@ -28,12 +28,6 @@ export class FifoCache<K, V> {
     }
   }
 
-  /** Whether `value` could be added now without evicting anything. */
-  fits(value: V): boolean {
-    const size = this.options.sizeOf ? this.options.sizeOf(value) : 0
-    return this.map.size < this.options.maxEntries && this.bytes + size <= (this.options.maxSize ?? Number.POSITIVE_INFINITY)
-  }
-
   delete(key: K): void {
     const entry = this.map.get(key)
     if (!entry) return

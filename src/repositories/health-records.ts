@@ -88,10 +88,13 @@ export async function listRecords(db: DB, spec: ResourceSpec, userUuid: string, 
   return pageOf(rows, query.limit, (r) => [rowKey(spec, r)])
 }
 
+/** A window bound (an ISO timestamp) in the key column's form: the instant, or its date. */
+function bound(spec: ResourceSpec, iso: string): Date | string {
+  return spec.keyKind === 'timestamp' ? new Date(iso) : iso.slice(0, 10)
+}
+
 function baselineQuery(db: QueryCreator<any>, spec: ResourceSpec, userUuids: string[], from: string, to: string) {
-  const lo = spec.keyKind === 'timestamp' ? new Date(from) : from.slice(0, 10)
-  const hi = spec.keyKind === 'timestamp' ? new Date(to) : to.slice(0, 10)
-  return baselineBetween(db, spec, userUuids, lo, hi)
+  return baselineBetween(db, spec, userUuids, bound(spec, from), bound(spec, to))
 }
 
 /** `baselineQuery` with its bounds already in the key column's form */
@@ -118,9 +121,9 @@ export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string
  */
 export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string, window: { from: string; to: string } | null, fields: readonly string[]): Promise<{ sex: string; history: Record<string, number[]> } | undefined> {
   const withHistory = window !== null && fields.length > 0
-  const lo = window && (spec.keyKind === 'timestamp' ? new Date(window.from) : window.from.slice(0, 10))
-  const hi = window && (spec.keyKind === 'timestamp' ? new Date(window.to) : window.to.slice(0, 10))
-  return (await writeContextQuery(db, { spec, fields, withHistory }, { user_uuid: userUuid, from: lo, to: hi }))[0]
+  const from = window && bound(spec, window.from)
+  const to = window && bound(spec, window.to)
+  return (await writeContextQuery(db, { spec, fields, withHistory }, { user_uuid: userUuid, from, to }))[0]
 }
 
 const writeContextQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[]; withHistory: boolean }, { user_uuid: string; from: string | Date | null; to: string | Date | null }, { sex: string; history: Record<string, number[]> }>(

@@ -36,16 +36,6 @@ t.test('never over its bounds, and always holds the newest entry that fits (prop
   t.pass()
 })
 
-t.test('fits: whether a value can be added without evicting anything', async (t) => {
-  const c = new FifoCache<string, string>({ maxEntries: 3, maxSize: 10, sizeOf: (v) => v.length })
-  c.set('a', 'xxxx')
-  t.ok(c.fits('xxxxxx'), '4 + 6 bytes fit in 10')
-  t.notOk(c.fits('xxxxxxx'), '4 + 7 do not')
-  c.set('b', 'x')
-  c.set('c', 'x')
-  t.notOk(c.fits(''), 'no room for a fourth entry')
-})
-
 t.test('SplitFifoCache: each size class evicts only its own oldest entries', async (t) => {
   const c = new SplitFifoCache<string, string>({ maxSizes: [6, 20], sizeOf: (v) => v.length, classOf: (_v, size) => (size <= 2 ? 0 : 1) })
   c.set('s1', 'ab')
