@@ -45,10 +45,15 @@ export type UserUpdate = Updateable<UsersTable>
  * Values must be JSON: dates as ISO strings, arrays and objects for array and jsonb columns.
  */
 export function insertJsonRows(table: string, columns: readonly string[], rows: ReadonlyArray<object>, defaults: Readonly<Record<string, RawBuilder<unknown>>> = {}) {
+  return insertJsonRowsFrom(table, columns, sql`${JSON.stringify(rows)}::json`, defaults)
+}
+
+/** `insertJsonRows` with the rows' JSON given as an expression (a `compiledOnce` slot, say) */
+export function insertJsonRowsFrom(table: string, columns: readonly string[], json: RawBuilder<unknown>, defaults: Readonly<Record<string, RawBuilder<unknown>>> = {}) {
   const cols = sql.join(columns.map((c) => sql.ref(c)))
   // `defaults`: a key left out of a row (NULL to json_populate_recordset) takes this value instead
   const values = sql.join(columns.map((c) => (defaults[c] ? sql`coalesce(${sql.ref(c)}, ${defaults[c]})` : sql.ref(c))))
-  return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${values} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)`
+  return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${values} FROM json_populate_recordset(NULL::${sql.table(table)}, ${json})`
 }
 
 const SLOT = '\u0000ht-slot:'

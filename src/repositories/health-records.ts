@@ -5,7 +5,9 @@
  */
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
 import { withDataChange } from './data-change.js'
-import { compiledOnce, insertJsonRows, type DB } from './database.js'
+import { compiledOnce, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
+import { enqueueScoreJobsQuery } from './score-jobs.js'
+import { touchUsersDataQuery } from './users.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -114,26 +116,48 @@ export async function baselineRows(db: DB, spec: ResourceSpec, userUuids: string
   return (await baselineQuery(any(db), spec, userUuids, from, to).execute()) as HealthRow[]
 }
 
-/**
- * What a single write needs to know, in one round trip: the user's sex (undefined: no such user)
- * and, when `window` is given, the baseline in it (as `baselineRows`) as one list of values per
- * field of `fields` (the checked ones): a few short arrays instead of a row per reading.
- */
-export async function writeContext(db: DB, spec: ResourceSpec, userUuid: string, window: { from: string; to: string } | null, fields: readonly string[]): Promise<{ sex: string; history: Record<string, number[]> } | undefined> {
-  const withHistory = window !== null && fields.length > 0
-  const from = window && bound(spec, window.from)
-  const to = window && bound(spec, window.to)
-  return (await writeContextQuery(db, { spec, fields, withHistory }, { user_uuid: userUuid, from, to }))[0]
+export interface WriteContext {
+  sex: string
+  history: Record<string, number[]>
 }
 
-const writeContextQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[]; withHistory: boolean }, { user_uuid: string; from: string | Date | null; to: string | Date | null }, { sex: string; history: Record<string, number[]> }>(
-  ({ spec, fields, withHistory }) => `${spec.name}:${withHistory ? fields.join(',') : '-'}`,
-  ({ spec, fields, withHistory }, slot, db) => {
+/**
+ * What single writes need to know, for many writes in one round trip (`Coalescer`): for each
+ * request, the user's sex (undefined: no such user) and, when it has a `window`, the baseline in it
+ * (as `baselineRows`) as one list of values per field of `fields` (the checked ones): a few short
+ * arrays instead of a row per reading. The requests travel as three arrays, so the statement's
+ * text is the same for any number of them (one prepared statement).
+ */
+export async function writeContexts(db: DB, spec: ResourceSpec, fields: readonly string[], requests: ReadonlyArray<{ user_uuid: string; window: { from: string; to: string } | null }>): Promise<Array<WriteContext | undefined>> {
+  const users = new Array<string>(requests.length)
+  const los = new Array<string | null>(requests.length)
+  const his = new Array<string | null>(requests.length)
+  requests.forEach((r, i) => {
+    users[i] = r.user_uuid
+    // the bounds as text in the key column's form (an instant, or its date): cast by the statement
+    los[i] = r.window && (spec.keyKind === 'timestamp' ? r.window.from : r.window.from.slice(0, 10))
+    his[i] = r.window && (spec.keyKind === 'timestamp' ? r.window.to : r.window.to.slice(0, 10))
+  })
+  const rows = await writeContextsQuery(db, { spec, fields }, { users, los, his })
+  const answers = new Array<WriteContext | undefined>(requests.length).fill(undefined)
+  for (const row of rows) if (row.sex !== null) answers[row.n - 1] = { sex: row.sex, history: row.history }
+  return answers
+}
+
+const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[] }, { users: string[]; los: Array<string | null>; his: Array<string | null> }, { n: number; sex: string | null; history: Record<string, number[]> }>(
+  ({ spec, fields }) => `${spec.name}:${fields.join(',')}`,
+  ({ spec, fields }, slot, db) => {
+    const bounds = sql.raw(spec.keyKind === 'timestamp' ? 'timestamptz[]' : 'date[]')
     const columns = sql.join(fields.map((f) => sql`${sql.lit(f)}::text, coalesce(json_agg(h.${sql.ref(f)}) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), '[]'::json)`))
-    const history = withHistory
-      ? sql<Record<string, number[]>>`(SELECT json_build_object(${columns}) FROM (${baselineBetween(db, spec, [slot('user_uuid')], slot('from'), slot('to'))}) h)`
-      : sql<Record<string, number[]>>`'{}'::json`
-    return db.selectFrom('users').select(['sex', history.as('history')]).where('user_uuid', '=', slot('user_uuid'))
+    // a request without a window has NULL bounds: its baseline is empty
+    const history = fields.length > 0
+      ? sql`(SELECT json_build_object(${columns}) FROM (${baselineBetween(db, spec, [sql.ref('i.user_uuid') as never], sql.ref('i.lo'), sql.ref('i.hi'))}) h)`
+      : sql`'{}'::json`
+    // the user as a scalar subquery (NULL: no such user), which PostgreSQL never turns into a join:
+    // a join with the unnested requests may hash the whole users table in a generic plan
+    const query = sql`SELECT i.n, (SELECT u.sex FROM users u WHERE u.user_uuid = i.user_uuid) AS sex, ${history} AS history
+      FROM unnest(${slot('users')}::uuid[], ${slot('los')}::${bounds}, ${slot('his')}::${bounds}) WITH ORDINALITY AS i(user_uuid, lo, hi, n)`
+    return { compile: () => query.compile(db) }
   }
 )
 
@@ -159,6 +183,49 @@ const insertRecordQuery = compiledOnce<ResourceSpec, Record<string, unknown>, He
       .insertInto(spec.name)
       .values(values)
       .returningAll()
+  }
+)
+
+/**
+ * Insert many new records in one statement (`Coalescer`), with what every write implies (effects.ts)
+ * for the users whose rows went in: data version bumped, score job enqueued from the earliest date.
+ * A record whose key exists is left alone (DO NOTHING) and answers undefined: a 409 for its
+ * request. Two rows with the same key must not be in one call (both would be "inserted" by key).
+ * One failing row (a user deleted since, a constraint) fails the statement: callers retry the rows
+ * one by one (`insertRecordWithEffects`), so the error lands on the request it belongs to.
+ */
+export async function insertRecordsWithEffects(db: DB, spec: ResourceSpec, rows: ReadonlyArray<StoredValues>): Promise<Array<HealthRow | undefined>> {
+  const records = rows.map((row) => {
+    const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
+    for (const c of spec.columns) {
+      const value = row.values[c]
+      if (value !== null && value !== undefined) record[c] = value
+    }
+    return record
+  })
+  const inserted = new Map<string, HealthRow>()
+  for (const row of await insertRecordsQuery(db, spec, { rows: JSON.stringify(records) })) inserted.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
+  return rows.map((row) => inserted.get(`${row.user_uuid} ${canonicalKey(spec, row.key)}`))
+}
+
+/** a key as `rowKey` prints the stored one: an ISO UTC timestamp with milliseconds, or the date */
+export function canonicalKey(spec: ResourceSpec, key: string): string {
+  return spec.keyKind === 'timestamp' ? new Date(key).toISOString() : key
+}
+
+const insertRecordsQuery = compiledOnce<ResourceSpec, { rows: string }, HealthRow>(
+  (spec) => spec.name,
+  (spec, slot, db) => {
+    const columns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
+    // the affected date of a row, as dateOfKey (services/health/records.ts) has it: the key's UTC date
+    const day = spec.keyKind === 'timestamp' ? sql<string>`min((${sql.ref(spec.key)} AT TIME ZONE 'UTC')::date)` : sql<string>`min(${sql.ref(spec.key)})`
+    return db
+      // a raw CTE body is not parenthesised by Kysely
+      .with('ins', () => sql`(${insertJsonRowsFrom(spec.name, columns, sql`${slot('rows')}::json`)} ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO NOTHING RETURNING *)`)
+      .with('touched', (qc) => touchUsersDataQuery(qc as never, qc.selectFrom('ins').select('user_uuid') as never))
+      .with('queued', (qc) => enqueueScoreJobsQuery(qc, qc.selectFrom('ins').select(['user_uuid', day.as('from_date')]).groupBy('user_uuid') as never))
+      .selectFrom('ins')
+      .selectAll()
   }
 )
 

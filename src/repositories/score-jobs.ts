@@ -4,7 +4,7 @@
  * FOR UPDATE SKIP LOCKED and a lease, so two workers never compute the same user at once, and a
  * job finished while a newer write arrived is kept (its version moved on).
  */
-import { sql, type QueryCreator } from 'kysely'
+import { sql, type QueryCreator, type SelectQueryBuilder } from 'kysely'
 import type { DB } from './database.js'
 
 export interface ScoreJob {
@@ -16,12 +16,16 @@ export interface ScoreJob {
 }
 
 /** The upsert of outbox rows, as a query for a CTE (repositories/data-change.ts). */
-export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<string, string>) {
-  const rows = [...affected.entries()].map(([user_uuid, from_date]) => ({ user_uuid, from_date }))
-  return db
-    .insertInto('score_jobs')
-    .values(rows)
-    .onConflict((oc: any) =>
+/**
+ * `affected`: user → earliest affected date, or a query answering `user_uuid, from_date` rows (one
+ * per user: the upsert cannot touch a row twice) from what a statement's CTE wrote.
+ */
+export function enqueueScoreJobsQuery(db: QueryCreator<any>, affected: Map<string, string> | SelectQueryBuilder<any, any, { user_uuid: string; from_date: string }>) {
+  const insert = db.insertInto('score_jobs')
+  return (affected instanceof Map
+    ? insert.values([...affected.entries()].map(([user_uuid, from_date]) => ({ user_uuid, from_date })))
+    : insert.columns(['user_uuid', 'from_date']).expression(affected)
+  ).onConflict((oc: any) =>
       oc.column('user_uuid').doUpdateSet({
         from_date: sql`LEAST(score_jobs.from_date, excluded.from_date)`,
         version: sql`score_jobs.version + 1`,

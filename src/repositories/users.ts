@@ -1,5 +1,5 @@
 /** Users table queries. Plain functions taking `db` (or a transaction) first; no HTTP here. */
-import { sql, type QueryCreator } from 'kysely'
+import { sql, type QueryCreator, type SelectQueryBuilder } from 'kysely'
 import type { Database, DB, NewUserRow, UserRow, UserUpdate } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 
@@ -21,11 +21,14 @@ export async function updateUser(db: DB, userUuid: string, update: UserUpdate): 
 }
 
 /** The data-version bump, as a query (run alone, or as a CTE of a data write: data-change.ts). */
-export function touchUsersDataQuery(db: QueryCreator<Database>, userUuids: string[]) {
+/** `userUuids`: a list, or a query answering `user_uuid`s (the rows a statement's CTE wrote) */
+export function touchUsersDataQuery(db: QueryCreator<Database>, userUuids: string[] | SelectQueryBuilder<any, any, { user_uuid: string }>) {
   return db
     .updateTable('users')
     .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
-    .where('user_uuid', 'in', userUuids)
+    // a query's users as `= ANY(ARRAY(…))`: always the primary key, where `IN (subquery)` may
+    // become a semi-join that scans the whole table
+    .where((eb) => (Array.isArray(userUuids) ? eb('user_uuid', 'in', userUuids) : eb('user_uuid', '=', sql<string>`ANY(ARRAY(${userUuids}))`)))
 }
 
 export async function touchUsersData(db: DB, userUuids: string[]): Promise<void> {

@@ -15,7 +15,7 @@ import t from 'tap'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { migrateToLatest, pendingMigrations } from '../../db/migrate.js'
-import { upsertRecords } from '../../src/repositories/health-records.js'
+import { insertRecordsWithEffects, upsertRecords, writeContexts } from '../../src/repositories/health-records.js'
 import { bioMetrics } from '../../src/services/health/specs.js'
 import { createTestDatabase } from '../helper.js'
 import { createTimescalePglite, type PgliteDatabase } from '../support/pglite.js'
@@ -205,6 +205,26 @@ t.test('one set of queries for both: the batch upsert creates, updates and leave
     const stored = await db.selectFrom('bio_metrics').select(['weight_kg', 'quality_reasons']).where('user_uuid', '=', user).orderBy('recorded').execute()
     t.same(stored.map((r) => Number(r.weight_kg)), [70, 72], `${mode}: values stored`)
     t.same(stored[0]!.quality_reasons, [], `${mode}: text[] column filled from JSON`)
+  }
+})
+
+t.test('one set of queries for both: coalesced single writes read their contexts and insert alike', async (t) => {
+  if (!tsdb) return t.plan(0, 'TimescaleDB database not created')
+  for (const [mode, db] of [['postgres', plain], ['timescaledb', tsdb.db]] as const) {
+    const user = '6f1c2a9e-0000-4000-8000-00000000cafe'
+    const ghost = '6f1c2a9e-0000-4000-8000-00000000dead'
+    await db.insertInto('users').values({ user_uuid: user, name: 'Single', email: `single-${mode}@example.com`, email_normalized: `single-${mode}@example.com`, sex: 'male' }).execute()
+    const spec = bioMetrics
+    const row = (recorded: string, weight: number) => ({ user_uuid: user, key: recorded, values: { weight_kg: weight }, source: 'test', quality: 'ok' as const, quality_reasons: [] as string[] })
+    const first = await insertRecordsWithEffects(db, spec, [row('2026-02-01T07:00:00.000Z', 70), row('2026-02-02T07:00:00Z', 71)])
+    t.same(first.map((r) => r && Number(r.weight_kg)), [70, 71], `${mode}: both inserted, matched to their rows (a key without milliseconds too)`)
+    const second = await insertRecordsWithEffects(db, spec, [row('2026-02-01T07:00:00.000Z', 72), row('2026-02-03T07:00:00.000Z', 73)])
+    t.same(second.map((r) => r && Number(r.weight_kg)), [undefined, 73], `${mode}: an existing key is left alone`)
+    const job = await db.selectFrom('score_jobs').select(sql<string>`from_date::text`.as('from_date')).where('user_uuid', '=', user).executeTakeFirst()
+    t.equal(job?.from_date, '2026-02-01', `${mode}: score job from the earliest date`)
+    const window = { from: '2026-01-06T07:00:00.000Z', to: '2026-02-03T06:59:59.999Z' }
+    const contexts = await writeContexts(db, spec, ['weight_kg', 'heart_rate_bpm'], [{ user_uuid: user, window }, { user_uuid: ghost, window }, { user_uuid: user, window: null }])
+    t.same(contexts, [{ sex: 'male', history: { weight_kg: [70, 71], heart_rate_bpm: [] } }, undefined, { sex: 'male', history: { weight_kg: [], heart_rate_bpm: [] } }], `${mode}: contexts per request`)
   }
 })
 

@@ -57,6 +57,7 @@ t.test('every list and lookup query uses an index at 200k rows', async (t) => {
   t.ok(largest.rows[0]!.n >= 200_000, `${largest.rows[0]!.n} rows in bio_metrics`)
 
   const someone = (await sql<{ u: string }>`SELECT md5('u' || 777)::uuid::text AS u`.execute(db)).rows[0]!.u
+  const other = (await sql<{ u: string }>`SELECT md5('u' || 778)::uuid::text AS u`.execute(db)).rows[0]!.u
   captured.length = 0
   for (const spec of RESOURCES) {
     await records.listRecords(db, spec, someone, { limit: 100 })
@@ -64,7 +65,11 @@ t.test('every list and lookup query uses an index at 200k rows', async (t) => {
     await records.findRecord(db, spec, someone, spec.keyKind === 'timestamp' ? '2026-01-05T00:00:00.000Z' : '2026-01-05')
     if (spec.anomaly) await records.baselineRows(db, spec, [someone], '2026-01-01T00:00:00.000Z', '2026-01-29T00:00:00.000Z')
     const fields = spec.anomaly ? ['weight_kg'].filter((f) => spec.columns.includes(f)) : []
-    await records.writeContext(db, spec, someone, spec.anomaly ? { from: '2026-01-01T00:00:00.000Z', to: '2026-01-29T00:00:00.000Z' } : null, fields)
+    const window = spec.anomaly ? { from: '2026-01-01T00:00:00.000Z', to: '2026-01-29T00:00:00.000Z' } : null
+    await records.writeContexts(db, spec, fields, [{ user_uuid: someone, window }, { user_uuid: other, window }])
+    const key = spec.keyKind === 'timestamp' ? '2027-01-05T00:00:00.000Z' : '2027-01-05'
+    const values = Object.fromEntries(spec.columns.filter((c) => c === 'weight_kg' || c === 'steps' || c === 'total_sleep_minutes').map((c) => [c, 70]))
+    if (spec.name !== 'blood_tests') await records.insertRecordsWithEffects(db, spec, [someone, other].map((user_uuid) => ({ user_uuid, key, values, source: 'manual', quality: 'ok' as const, quality_reasons: [] })))
   }
   await loadScoreInput(db, someone, { activityFrom: '2025-12-24', sleepFrom: '2025-12-24', biometricsFrom: new Date('2025-12-23T10:00:00Z'), biometricsBefore: new Date('2026-01-21T12:00:00Z'), bloodFrom: '2025-01-20', to: '2026-01-20' })
   await findScore(db, someone, '2026-01-20', 'v2')
@@ -98,7 +103,7 @@ t.test('every list and lookup query uses an index at 200k rows', async (t) => {
       await client.query(`PREPARE plan_${i} AS ${q.sql}`)
       await client.query('SET LOCAL plan_cache_mode = force_generic_plan')
       // EXECUTE takes no bind parameters: the values as literals, in the text form pg sends
-      const literal = (v: unknown): string => (v === null || v === undefined ? 'NULL' : client.escapeLiteral(v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map((x) => JSON.stringify(String(x))).join(',')}}` : String(v)))
+      const literal = (v: unknown): string => (v === null || v === undefined ? 'NULL' : client.escapeLiteral(v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map((x) => (x === null ? 'NULL' : JSON.stringify(String(x)))).join(',')}}` : String(v)))
       const args = q.parameters.map(literal).join(', ')
       const generic = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE plan_${i}${args ? `(${args})` : ''}`)
       await client.query('ROLLBACK')

@@ -58,14 +58,20 @@ if (!url) {
     t.ok(A.feed.fresh() && B.feed.fresh(), 'both hold a lease')
     let stale = 0
     let roundTripFree = 0
+    let leasedReads = 0
     for (let i = 0; i < 100; i++) {
       const user = randomUUID()
       const key = `r2:${user}:/page`
       const first = await B.cache.getForUser(user, key)
       await B.cache.setForUser(key, first.generation!, Buffer.from(`etag\nbefore-${i}`))
       const before = B.lookups()
+      // on a loaded machine a PING reply can come later than the lease: then B asks Redis, rightly
+      const leased = B.feed.fresh()
       t.equal(text((await B.cache.getForUser(user, key)).value), `etag\nbefore-${i}`)
-      if (B.lookups() === before) roundTripFree++
+      if (leased) {
+        leasedReads++
+        if (B.lookups() === before) roundTripFree++
+      }
       // a write on A: its answer waits until B can no longer answer from what it knew before
       const started = performance.now()
       await A.cache.bumpGeneration(user)
@@ -74,7 +80,8 @@ if (!url) {
       const after = await B.cache.getForUser(user, key)
       if (after.value !== null) stale++
     }
-    t.equal(roundTripFree, 100, 'every repeated read on B was answered without Redis')
+    t.ok(leasedReads >= 50, `${leasedReads} of 100 repeated reads on B came under a lease`)
+    t.equal(roundTripFree, leasedReads, 'every repeated read on B under a lease was answered without Redis')
     t.equal(stale, 0, 'no read on B after a completed write on A returned the old answer')
   })
 
