@@ -6,15 +6,23 @@
  * turn (setImmediate), so an idle service answers as fast as before.
  *
  * `run` gets the items in submission order and answers one result per item, in the same order. If it
- * throws, every call of the group fails with that error; a `run` that can tell one item's failure
- * from the group's answers it as that item's result instead.
+ * throws, every call of the group fails with that error, unless `isolate` says the error may be one
+ * item's fault (a value PostgreSQL cannot take): then each item runs again alone, so the error
+ * reaches only its own call. A `run` that can tell one item's failure from the group's may also
+ * answer it as that item's result.
  * @see https://www.postgresql.org/docs/current/wal-async-commit.html (commit cost per transaction)
  */
 export class Coalescer<I, O> {
   private pending: Array<{ item: I; resolve: (value: O) => void; reject: (error: unknown) => void }> = []
   private scheduled = false
 
-  constructor(private readonly run: (items: I[]) => Promise<O[]>, readonly maxItems = 100) {}
+  readonly maxItems: number
+  private readonly isolate: ((error: unknown) => boolean) | undefined
+
+  constructor(private readonly run: (items: I[]) => Promise<O[]>, options: { maxItems?: number; isolate?: (error: unknown) => boolean } = {}) {
+    this.maxItems = options.maxItems ?? 100
+    this.isolate = options.isolate
+  }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -34,6 +42,10 @@ export class Coalescer<I, O> {
     const group = this.pending
     if (group.length === 0) return
     this.pending = []
+    this.send(group, true)
+  }
+
+  private send(group: Array<{ item: I; resolve: (value: O) => void; reject: (error: unknown) => void }>, mayIsolate: boolean): void {
     let results: Promise<O[]>
     try {
       results = this.run(group.map((g) => g.item))
@@ -50,7 +62,8 @@ export class Coalescer<I, O> {
         for (let i = 0; i < group.length; i++) group[i]!.resolve(outputs[i]!)
       },
       (error: unknown) => {
-        for (const g of group) g.reject(error)
+        if (mayIsolate && group.length > 1 && this.isolate?.(error)) for (const g of group) this.send([g], false)
+        else for (const g of group) g.reject(error)
       }
     )
   }

@@ -47,6 +47,28 @@ export async function findRecord(db: DB, spec: ResourceSpec, userUuid: string, k
   return (await findRecordQuery(db, spec, { user_uuid: userUuid, key }))[0]
 }
 
+/**
+ * `findRecord` for many keys at once (`Coalescer`): one statement, one answer per key (undefined:
+ * no such record). The keys travel as two arrays, so the text is the same for any number of them.
+ */
+export async function findRecords(db: DB, spec: ResourceSpec, keys: ReadonlyArray<{ user_uuid: string; key: string }>): Promise<Array<HealthRow | undefined>> {
+  const rows = await findRecordsQuery(db, spec, { users: keys.map((k) => k.user_uuid), keys: keys.map((k) => k.key) })
+  if (rows.length === 0) return keys.map(() => undefined)
+  const found = new Map<string, HealthRow>()
+  for (const row of rows) found.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
+  return keys.map((k) => found.get(`${k.user_uuid.toLowerCase()} ${canonicalKey(spec, k.key)}`))
+}
+
+const findRecordsQuery = compiledOnce<ResourceSpec, { users: string[]; keys: string[] }, HealthRow>(
+  (spec) => spec.name,
+  (spec, slot, db) => {
+    const keys = sql.raw(spec.keyKind === 'timestamp' ? 'timestamptz[]' : 'date[]')
+    const query = sql`SELECT t.* FROM unnest(${slot('users')}::uuid[], ${slot('keys')}::${keys}) AS k(user_uuid, key)
+      JOIN ${sql.table(spec.name)} t ON t.user_uuid = k.user_uuid AND t.${sql.ref(spec.key)} = k.key`
+    return { compile: () => query.compile(db) }
+  }
+)
+
 export async function updateRecord(db: DB, spec: ResourceSpec, row: StoredValues): Promise<HealthRow | undefined> {
   const set: Record<string, unknown> = { source: row.source, quality: row.quality, quality_reasons: row.quality_reasons, updated_at: sql`now()` }
   for (const c of spec.columns) set[c] = param(c, row.values[c] ?? null)

@@ -28,7 +28,7 @@ t.test('a group is sent as soon as it is full; the rest form the next group', as
   const c = new Coalescer(async (items: number[]) => {
     groups.push(items)
     return items
-  }, 3)
+  }, { maxItems: 3 })
   const answers = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => c.submit(i)))
   t.same(answers, [1, 2, 3, 4, 5, 6, 7])
   t.same(groups, [[1, 2, 3], [4, 5, 6], [7]])
@@ -75,4 +75,25 @@ t.test('calls made while a group runs form the next group', async (t) => {
   release()
   t.same(await a, 1)
   t.same(await b, [2, 3])
+})
+
+t.test('isolate: a group failing with an item\'s error runs each item alone, so only that call fails', async (t) => {
+  const groups: number[][] = []
+  const c = new Coalescer(
+    async (items: number[]) => {
+      groups.push(items)
+      if (items.includes(13)) throw Object.assign(new Error('13 is not a value'), { code: '22P02' })
+      if (items.includes(99)) throw new Error('connection lost')
+      return items
+    },
+    { isolate: (error) => (error as { code?: string }).code === '22P02' }
+  )
+  const results = await Promise.allSettled([c.submit(1), c.submit(13), c.submit(2)])
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+  t.same(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [1, '13 is not a value', 2])
+  t.same(groups, [[1, 13, 2], [1], [13], [2]], 'the group, then each item alone')
+  groups.length = 0
+  const other = await Promise.allSettled([c.submit(3), c.submit(99)])
+  t.same(other.map((r) => r.status), ['rejected', 'rejected'], 'any other error fails the whole group')
+  t.same(groups, [[3, 99]], 'without running the items again')
 })

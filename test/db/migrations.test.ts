@@ -15,7 +15,7 @@ import t from 'tap'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { migrateToLatest, pendingMigrations } from '../../db/migrate.js'
-import { insertRecordsWithEffects, upsertRecords, writeContexts } from '../../src/repositories/health-records.js'
+import { findRecords, insertRecordsWithEffects, upsertRecords, writeContexts } from '../../src/repositories/health-records.js'
 import { bioMetrics } from '../../src/services/health/specs.js'
 import { createTestDatabase } from '../helper.js'
 import { createTimescalePglite, type PgliteDatabase } from '../support/pglite.js'
@@ -225,6 +225,8 @@ t.test('one set of queries for both: coalesced single writes read their contexts
     const window = { from: '2026-01-06T07:00:00.000Z', to: '2026-02-03T06:59:59.999Z' }
     const contexts = await writeContexts(db, spec, ['weight_kg', 'heart_rate_bpm'], [{ user_uuid: user, window }, { user_uuid: ghost, window }, { user_uuid: user, window: null }])
     t.same(contexts, [{ sex: 'male', history: { weight_kg: [70, 71], heart_rate_bpm: [] } }, undefined, { sex: 'male', history: { weight_kg: [], heart_rate_bpm: [] } }], `${mode}: contexts per request`)
+    const found = await findRecords(db, spec, [{ user_uuid: user, key: '2026-02-03T07:00:00.000Z' }, { user_uuid: ghost, key: '2026-02-03T07:00:00.000Z' }, { user_uuid: user.toUpperCase(), key: '2026-02-01T07:00:00Z' }])
+    t.same(found.map((r) => r && Number(r.weight_kg)), [73, undefined, 70], `${mode}: records found per key`)
   }
 })
 

@@ -67,6 +67,8 @@ t.test('every list and lookup query uses an index at 200k rows', async (t) => {
     const fields = spec.anomaly ? ['weight_kg'].filter((f) => spec.columns.includes(f)) : []
     const window = spec.anomaly ? { from: '2026-01-01T00:00:00.000Z', to: '2026-01-29T00:00:00.000Z' } : null
     await records.writeContexts(db, spec, fields, [{ user_uuid: someone, window }, { user_uuid: other, window }])
+    const stored = spec.keyKind === 'timestamp' ? '2026-01-05T00:00:00.000Z' : '2026-01-05'
+    await records.findRecords(db, spec, [{ user_uuid: someone, key: stored }, { user_uuid: other, key: stored }])
     const key = spec.keyKind === 'timestamp' ? '2027-01-05T00:00:00.000Z' : '2027-01-05'
     const values = Object.fromEntries(spec.columns.filter((c) => c === 'weight_kg' || c === 'steps' || c === 'total_sleep_minutes').map((c) => [c, 70]))
     if (spec.name !== 'blood_tests') await records.insertRecordsWithEffects(db, spec, [someone, other].map((user_uuid) => ({ user_uuid, key, values, source: 'manual', quality: 'ok' as const, quality_reasons: [] })))

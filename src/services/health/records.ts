@@ -169,9 +169,24 @@ export async function insertGroup(db: DB, spec: ResourceSpec, rows: repo.StoredV
 
 export async function getRecord(app: FastifyInstance, spec: ResourceSpec, request: FastifyRequest, userUuid: string, key: string) {
   assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
-  const row = await repo.findRecord(await app.readerFor(userUuid), spec, userUuid, normalizeKey(spec, key))
+  const row = await coalescedReads(await app.readerFor(userUuid), spec).submit({ user_uuid: userUuid, key: normalizeKey(spec, key) })
   if (!row) throw new NotFound(`${spec.name} record not found`)
   return row
+}
+
+const readsByDb = new WeakMap<DB, Map<string, Coalescer<{ user_uuid: string; key: string }, repo.HealthRow | undefined>>>()
+
+/**
+ * The single-record reads of one event-loop turn, per database and resource, share one statement
+ * (`Coalescer`), as the cache's lookups of a turn share one MGET. A key PostgreSQL refuses (a date
+ * that does not exist) fails only its own read.
+ */
+function coalescedReads(db: DB, spec: ResourceSpec) {
+  let bySpec = readsByDb.get(db)
+  if (!bySpec) readsByDb.set(db, (bySpec = new Map()))
+  let reads = bySpec.get(spec.name)
+  if (!reads) bySpec.set(spec.name, (reads = new Coalescer((keys) => repo.findRecords(db, spec, keys), { isolate: rowError })))
+  return reads
 }
 
 export async function listRecords(app: FastifyInstance, spec: ResourceSpec, request: FastifyRequest, userUuid: string, query: repo.ListQuery) {

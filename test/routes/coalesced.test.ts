@@ -1,8 +1,8 @@
 /**
- * Single POSTs of one event-loop turn share their two statements (services/health/records.ts,
- * repositories/coalescer.ts). Each request must still get exactly the answer it would get alone:
- * its own 201 and row, its own 409 or 404, its own quality; nothing accepted is lost and no write's
- * effects (data version, score job) are skipped.
+ * Single POSTs of one event-loop turn share their two statements, and single-record GETs their one
+ * (services/health/records.ts, repositories/coalescer.ts). Each request must still get exactly the
+ * answer it would get alone: its own 201 and row, its own 409 or 404, its own quality; nothing
+ * accepted is lost and no write's effects (data version, score job) are skipped.
  */
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
@@ -124,4 +124,47 @@ t.test('a POST with an Idempotency-Key still commits with its key (its own trans
   t.equal(replay.statusCode, 201)
   t.equal(replay.headers['idempotent-replayed'], 'true')
   t.equal(replay.body, first.body)
+})
+
+t.test('concurrent single-record GETs share a statement; each gets its own record or 404', async (t) => {
+  const users = [await createUser(app), await createUser(app)]
+  const written: Array<{ u: string; recorded: string; weight: number }> = []
+  for (const [n, u] of users.entries()) {
+    for (let i = 0; i < 8; i++) {
+      const r = { u, recorded: at(60 * (i + 1) + n), weight: 60 + i + 10 * n }
+      t.equal((await post(u, { recorded: r.recorded, weight_kg: r.weight })).statusCode, 201)
+      written.push(r)
+    }
+  }
+  const get = (u: string, recorded: string, headers = auth(u)) => app.inject({ method: 'GET', url: `/api/bio-metrics/${u}/${encodeURIComponent(recorded)}`, headers })
+  const before = await statements()
+  const responses = await Promise.all([
+    ...written.map((r) => get(r.u, r.recorded)),
+    get(users[0]!, at(5000)), // no such record
+    get(users[1]!.toUpperCase(), written[9]!.recorded, auth(users[1]!)), // the uuid in another case
+    get(users[0]!, written[9]!.recorded, auth(users[0]!)) // user 1's timestamp under user 0: not theirs
+  ])
+  const used = (await statements()) - before
+  written.forEach((r, i) => {
+    t.equal(responses[i]!.statusCode, 200)
+    t.match(responses[i]!.json(), { user_uuid: r.u, recorded: r.recorded, weight_kg: r.weight })
+  })
+  const [missing, upper, crossed] = responses.slice(written.length)
+  t.equal(missing!.statusCode, 404)
+  t.equal(upper!.statusCode, 200, upper!.body)
+  t.equal(upper!.json().weight_kg, written[9]!.weight)
+  t.equal(crossed!.statusCode, 404)
+  t.ok(used < written.length, `${used} statements for ${responses.length} reads`)
+})
+
+t.test('a date PostgreSQL refuses fails only its own read', async (t) => {
+  const u = await createUser(app)
+  t.equal((await post(u, { date: day(1), steps: 1234 }, 'physical-activity')).statusCode, 201)
+  const [good, bad] = await Promise.all([
+    app.inject({ method: 'GET', url: `/api/physical-activity/${u}/${day(1)}`, headers: auth(u) }),
+    app.inject({ method: 'GET', url: `/api/physical-activity/${u}/2026-02-30`, headers: auth(u) })
+  ])
+  t.equal(good.statusCode, 200)
+  t.equal(good.json().steps, 1234)
+  t.equal(bad.statusCode, 400, 'the impossible date is refused')
 })
