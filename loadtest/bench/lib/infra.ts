@@ -252,5 +252,6 @@ export async function startService(databaseUrl: string, label = 'service', extra
 /** The ceilings (loadtest/bench/bare-server.ts) on the same database, pool and logging settings. */
 export async function startBare(databaseUrl: string): Promise<Child> {
   const env = serviceEnv(databaseUrl, await freePort(), await freePort())
-  return startChild('bare', 'loadtest/bench/bare-server.ts', env, '/bench/bare')
+  const nodeArgs = (process.env.BENCH_BARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  return startChild('bare', 'loadtest/bench/bare-server.ts', env, '/bench/bare', nodeArgs)
 }
