@@ -21,6 +21,7 @@ export function createMetrics() {
     httpInFlight: new client.Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served', registers: r }),
     dbQueryDuration: new client.Histogram({ name: 'db_query_duration_seconds', help: 'database query duration by operation and pool', labelNames: ['operation', 'pool'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: r }),
     dbPoolConnections: new client.Gauge({ name: 'db_pool_connections', help: 'database pool connections by state (total, idle, waiting = queued requests)', labelNames: ['pool', 'state'], registers: r, collect: () => beforeScrape.forEach((fn) => fn()) }),
+    dbCoalescedGroup: new client.Histogram({ name: 'db_coalesced_group_size', help: 'requests that shared one coalesced statement (repositories/coalescer.ts), by statement', labelNames: ['statement'], buckets: [1, 2, 4, 8, 16, 32, 64, 100], registers: r }),
     dbPoolMax: new client.Gauge({ name: 'db_pool_max', help: 'configured maximum connections per pool', labelNames: ['pool'], registers: r }),
     cacheRequests: new client.Counter({ name: 'cache_requests_total', help: 'cache look-ups by result', labelNames: ['result'], registers: r }),
     redisUp: new client.Gauge({ name: 'redis_up', help: '1 when the configured Redis answers, else 0', labelNames: ['role'], registers: r }),

@@ -18,10 +18,13 @@ export class Coalescer<I, O> {
 
   readonly maxItems: number
   private readonly isolate: ((error: unknown) => boolean) | undefined
+  private readonly onGroup: ((size: number) => void) | undefined
 
-  constructor(private readonly run: (items: I[]) => Promise<O[]>, options: { maxItems?: number; isolate?: (error: unknown) => boolean } = {}) {
+  /** `onGroup`: told each group's size as it is sent (a metric) */
+  constructor(private readonly run: (items: I[]) => Promise<O[]>, options: { maxItems?: number; isolate?: (error: unknown) => boolean; onGroup?: (size: number) => void } = {}) {
     this.maxItems = options.maxItems ?? 100
     this.isolate = options.isolate
+    this.onGroup = options.onGroup
   }
 
   submit(item: I): Promise<O> {
@@ -42,6 +45,7 @@ export class Coalescer<I, O> {
     const group = this.pending
     if (group.length === 0) return
     this.pending = []
+    this.onGroup?.(group.length)
     this.send(group, true)
   }
 

@@ -97,3 +97,11 @@ t.test('isolate: a group failing with an item\'s error runs each item alone, so 
   t.same(other.map((r) => r.status), ['rejected', 'rejected'], 'any other error fails the whole group')
   t.same(groups, [[3, 99]], 'without running the items again')
 })
+
+t.test('onGroup is told the size of each group as it is sent', async (t) => {
+  const sizes: number[] = []
+  const c = new Coalescer(async (items: number[]) => items, { maxItems: 2, onGroup: (n) => sizes.push(n) })
+  await Promise.all([1, 2, 3].map((i) => c.submit(i)))
+  await c.submit(4)
+  t.same(sizes, [2, 1, 1])
+})

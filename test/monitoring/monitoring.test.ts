@@ -171,7 +171,7 @@ t.test('rules and dashboard read only metrics the service or prom-client export'
   // as a fresh registry reports them.
   const serviceMetrics = [
     'http_request_duration_seconds', 'http_requests_in_flight',
-    'db_query_duration_seconds', 'db_pool_connections', 'db_pool_max',
+    'db_query_duration_seconds', 'db_pool_connections', 'db_pool_max', 'db_coalesced_group_size',
     'cache_requests_total', 'redis_up', 'cache_circuit_open',
     'score_queue_depth', 'score_queue_oldest_job_age_seconds', 'score_jobs_total', 'score_computation_duration_seconds',
     'ingest_records_total', 'ingest_rejections_total', 'readings_flagged_suspect_total',

@@ -33,5 +33,6 @@ t.test('scraped over HTTP on METRICS_PORT', async (t) => {
   t.match(text, /http_request_duration_seconds_bucket\{[^}]*route="\/api\/physical-activity\/:user_uuid"/, 'route templates, not raw URLs')
   t.match(text, /ingest_records_total\{resource="physical_activity",source="garmin"\} 1/)
   t.match(text, /ingest_rejections_total\{resource="physical_activity",reason="implausible"\} 1/)
+  t.match(text, /db_coalesced_group_size_count\{statement="insert"\} [1-9]/, 'the POST\'s insert went through a coalesced statement')
   t.notMatch(text, new RegExp(user), 'no user ids in label values')
 })

@@ -56,7 +56,7 @@ export async function createRecord(app: FastifyInstance, spec: ResourceSpec, bod
   let checked = spec.anomaly ? spec.validate(body, now, null) : null
   if (checked && !checked.ok) throw toImplausible(checked.issues)
   const window = checked?.ok ? baselineWindow(spec, String(checked.value[spec.key])) : null
-  const writes = coalescedWrites(app.db.writer, spec)
+  const writes = coalescedWrites(app, app.db.writer, spec)
   const context = await writes.contexts.submit({ user_uuid: userUuid, window })
   if (!context) throw new NotFound('user not found')
   checked ??= spec.validate(body, now, context.sex as Sex)
@@ -111,15 +111,15 @@ const writesByDb = new WeakMap<DB, Map<string, CoalescedWrites>>()
  * as before. Writes with an Idempotency-Key keep their own transaction (the key's row commits with
  * the record).
  */
-function coalescedWrites(db: DB, spec: ResourceSpec): CoalescedWrites {
+function coalescedWrites(app: FastifyInstance, db: DB, spec: ResourceSpec): CoalescedWrites {
   let bySpec = writesByDb.get(db)
   if (!bySpec) writesByDb.set(db, (bySpec = new Map()))
   let writes = bySpec.get(spec.name)
   if (!writes) {
     const fields = spec.anomaly ? BASELINE_CHECKED_FIELDS[spec.anomaly].map((r) => r.field) : []
     writes = {
-      contexts: new Coalescer((requests) => repo.writeContexts(db, spec, fields, requests)),
-      inserts: new Coalescer((rows) => insertGroup(db, spec, rows))
+      contexts: new Coalescer((requests) => repo.writeContexts(db, spec, fields, requests), { onGroup: observeGroup(app, 'write_context') }),
+      inserts: new Coalescer((rows) => insertGroup(db, spec, rows), { onGroup: observeGroup(app, 'insert') })
     }
     bySpec.set(spec.name, writes)
   }
@@ -169,7 +169,7 @@ export async function insertGroup(db: DB, spec: ResourceSpec, rows: repo.StoredV
 
 export async function getRecord(app: FastifyInstance, spec: ResourceSpec, request: FastifyRequest, userUuid: string, key: string) {
   assertOwnsOrPrivileged(request.principal, userUuid, spec.name)
-  const row = await coalescedReads(await app.readerFor(userUuid), spec).submit({ user_uuid: userUuid, key: normalizeKey(spec, key) })
+  const row = await coalescedReads(app, await app.readerFor(userUuid), spec).submit({ user_uuid: userUuid, key: normalizeKey(spec, key) })
   if (!row) throw new NotFound(`${spec.name} record not found`)
   return row
 }
@@ -181,12 +181,18 @@ const readsByDb = new WeakMap<DB, Map<string, Coalescer<{ user_uuid: string; key
  * (`Coalescer`), as the cache's lookups of a turn share one MGET. A key PostgreSQL refuses (a date
  * that does not exist) fails only its own read.
  */
-function coalescedReads(db: DB, spec: ResourceSpec) {
+function coalescedReads(app: FastifyInstance, db: DB, spec: ResourceSpec) {
   let bySpec = readsByDb.get(db)
   if (!bySpec) readsByDb.set(db, (bySpec = new Map()))
   let reads = bySpec.get(spec.name)
-  if (!reads) bySpec.set(spec.name, (reads = new Coalescer((keys) => repo.findRecords(db, spec, keys), { isolate: rowError })))
+  if (!reads) bySpec.set(spec.name, (reads = new Coalescer((keys) => repo.findRecords(db, spec, keys), { isolate: rowError, onGroup: observeGroup(app, 'lookup') })))
   return reads
+}
+
+/** `db_coalesced_group_size{statement}`: how many requests each statement served */
+function observeGroup(app: FastifyInstance, statement: 'write_context' | 'insert' | 'lookup') {
+  const histogram = app.metrics.dbCoalescedGroup.labels({ statement })
+  return (size: number) => histogram.observe(size)
 }
 
 export async function listRecords(app: FastifyInstance, spec: ResourceSpec, request: FastifyRequest, userUuid: string, query: repo.ListQuery) {
