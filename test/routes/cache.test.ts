@@ -3,7 +3,9 @@ import { auth, buildTestApp, createUser } from '../helper.js'
 import { MemoryStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
 import { createMetrics } from '../../src/metrics.js'
 
-const { app } = await buildTestApp(t)
+// a lease long enough that a loaded CI machine (PING replies later than the default 25 ms) does not
+// end it between a test's check and its reads; one process, so no write waits it out
+const { app } = await buildTestApp(t, { env: { CACHE_LOCAL_LEASE_MS: '1000' } })
 const user = await createUser(app)
 const h = auth(user)
 const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10)
