@@ -6,8 +6,6 @@
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
 import { withDataChange } from './data-change.js'
 import { compiledOnce, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
-import { enqueueScoreJobsQuery } from './score-jobs.js'
-import { touchUsersDataQuery } from './users.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -53,7 +51,6 @@ export async function findRecord(db: DB, spec: ResourceSpec, userUuid: string, k
  */
 export async function findRecords(db: DB, spec: ResourceSpec, keys: ReadonlyArray<{ user_uuid: string; key: string }>): Promise<Array<HealthRow | undefined>> {
   const rows = await findRecordsQuery(db, spec, { users: keys.map((k) => k.user_uuid), keys: keys.map((k) => k.key) })
-  if (rows.length === 0) return keys.map(() => undefined)
   const found = new Map<string, HealthRow>()
   for (const row of rows) found.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
   return keys.map((k) => found.get(`${k.user_uuid.toLowerCase()} ${canonicalKey(spec, k.key)}`))
@@ -112,9 +109,9 @@ export async function listRecords(db: DB, spec: ResourceSpec, userUuid: string, 
   return pageOf(rows, query.limit, (r) => [rowKey(spec, r)])
 }
 
-/** A window bound (an ISO timestamp) in the key column's form: the instant, or its date. */
-function bound(spec: ResourceSpec, iso: string): Date | string {
-  return spec.keyKind === 'timestamp' ? new Date(iso) : iso.slice(0, 10)
+/** A window bound (an ISO timestamp) in the key column's form, as text PostgreSQL casts: the instant, or its date. */
+function bound(spec: ResourceSpec, iso: string): string {
+  return spec.keyKind === 'timestamp' ? iso : iso.slice(0, 10)
 }
 
 function baselineQuery(db: QueryCreator<any>, spec: ResourceSpec, userUuids: string[], from: string, to: string) {
@@ -156,9 +153,8 @@ export async function writeContexts(db: DB, spec: ResourceSpec, fields: readonly
   const his = new Array<string | null>(requests.length)
   requests.forEach((r, i) => {
     users[i] = r.user_uuid
-    // the bounds as text in the key column's form (an instant, or its date): cast by the statement
-    los[i] = r.window && (spec.keyKind === 'timestamp' ? r.window.from : r.window.from.slice(0, 10))
-    his[i] = r.window && (spec.keyKind === 'timestamp' ? r.window.to : r.window.to.slice(0, 10))
+    los[i] = r.window && bound(spec, r.window.from)
+    his[i] = r.window && bound(spec, r.window.to)
   })
   const rows = await writeContextsQuery(db, { spec, fields }, { users, los, his })
   const answers = new Array<WriteContext | undefined>(requests.length).fill(undefined)
@@ -217,16 +213,8 @@ const insertRecordQuery = compiledOnce<ResourceSpec, Record<string, unknown>, He
  * one by one (`insertRecordWithEffects`), so the error lands on the request it belongs to.
  */
 export async function insertRecordsWithEffects(db: DB, spec: ResourceSpec, rows: ReadonlyArray<StoredValues>): Promise<Array<HealthRow | undefined>> {
-  const records = rows.map((row) => {
-    const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source, quality: row.quality, quality_reasons: row.quality_reasons }
-    for (const c of spec.columns) {
-      const value = row.values[c]
-      if (value !== null && value !== undefined) record[c] = value
-    }
-    return record
-  })
   const inserted = new Map<string, HealthRow>()
-  for (const row of await insertRecordsQuery(db, spec, { rows: JSON.stringify(records) })) inserted.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
+  for (const row of await insertRecordsQuery(db, spec, { rows: JSON.stringify(rows.map((row) => jsonRecord(spec, row))) })) inserted.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
   return rows.map((row) => inserted.get(`${row.user_uuid} ${canonicalKey(spec, row.key)}`))
 }
 
@@ -238,18 +226,40 @@ export function canonicalKey(spec: ResourceSpec, key: string): string {
 const insertRecordsQuery = compiledOnce<ResourceSpec, { rows: string }, HealthRow>(
   (spec) => spec.name,
   (spec, slot, db) => {
-    const columns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
     // the affected date of a row, as dateOfKey (services/health/records.ts) has it: the key's UTC date
-    const day = spec.keyKind === 'timestamp' ? sql<string>`min((${sql.ref(spec.key)} AT TIME ZONE 'UTC')::date)` : sql<string>`min(${sql.ref(spec.key)})`
-    return db
+    const day = spec.keyKind === 'timestamp' ? sql<string>`(${sql.ref(spec.key)} AT TIME ZONE 'UTC')::date` : sql<string>`${sql.ref(spec.key)}`
+    const written = db
       // a raw CTE body is not parenthesised by Kysely
-      .with('ins', () => sql`(${insertJsonRowsFrom(spec.name, columns, sql`${slot('rows')}::json`)} ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO NOTHING RETURNING *)`)
-      .with('touched', (qc) => touchUsersDataQuery(qc as never, qc.selectFrom('ins').select('user_uuid') as never))
-      .with('queued', (qc) => enqueueScoreJobsQuery(qc, qc.selectFrom('ins').select(['user_uuid', day.as('from_date')]).groupBy('user_uuid') as never))
-      .selectFrom('ins')
-      .selectAll()
+      .with('ins', () => sql`(${insertJsonRowsFrom(spec.name, jsonColumns(spec), sql`${slot('rows')}::json`, JSON_DEFAULTS)} ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO NOTHING RETURNING *)`)
+    return withDataChange(written, { cte: 'ins', day }).selectFrom('ins').selectAll()
   }
 )
+
+/** every column a record's JSON row may carry (`jsonRecord`) */
+function jsonColumns(spec: ResourceSpec): string[] {
+  return ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
+}
+
+/** what `jsonRecord` leaves out of a row: the usual quality, coalesced back in SQL */
+const JSON_DEFAULTS = { quality: sql`'ok'`, quality_reasons: sql`'{}'::text[]` }
+
+/**
+ * A record as a JSON row for `json_populate_recordset` (insertJsonRows): an absent key is NULL, so
+ * null data columns and the usual quality ('ok', no reasons: JSON_DEFAULTS) are left out, and there
+ * is less JSON to build, send and parse.
+ */
+function jsonRecord(spec: ResourceSpec, row: StoredValues): Record<string, unknown> {
+  const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source }
+  if (row.quality !== 'ok' || row.quality_reasons.length > 0) {
+    record.quality = row.quality
+    record.quality_reasons = row.quality_reasons
+  }
+  for (const c of spec.columns) {
+    const value = row.values[c]
+    if (value !== null && value !== undefined) record[c] = value
+  }
+  return record
+}
 
 export interface UpsertOutcome {
   user_uuid: string
@@ -264,22 +274,8 @@ export interface UpsertOutcome {
 export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValues[]): Promise<UpsertOutcome[]> {
   if (rows.length === 0) return []
   const dataColumns = ['source', ...spec.columns]
-  const allColumns = ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
   // the whole batch is one json parameter (insertJsonRows), not a 10 000-parameter VALUES list
-  // an absent key is NULL to json_populate_recordset: null data columns and the usual quality
-  // ('ok', no reasons: coalesced back in SQL) are left out, so there is less JSON to build, send and parse
-  const records = rows.map((row) => {
-    const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source }
-    if (row.quality !== 'ok' || row.quality_reasons.length > 0) {
-      record.quality = row.quality
-      record.quality_reasons = row.quality_reasons
-    }
-    for (const c of spec.columns) {
-      const value = row.values[c]
-      if (value !== null && value !== undefined) record[c] = value
-    }
-    return record
-  })
+  const records = rows.map((row) => jsonRecord(spec, row))
   const updates = sql.join([...dataColumns, 'quality', 'quality_reasons'].map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))
   const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
   const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
@@ -289,7 +285,7 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   const key = spec.keyKind === 'timestamp' ? sql`to_char(${sql.ref(spec.key)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : sql.ref(spec.key)
   const result = await sql<{ outcomes: Array<[string, string, boolean]> | null }>`
     WITH written AS (
-      ${insertJsonRows(spec.name, allColumns, records, { quality: sql`'ok'`, quality_reasons: sql`'{}'::text[]` })}
+      ${insertJsonRows(spec.name, jsonColumns(spec), records, JSON_DEFAULTS)}
       ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
       WHERE (${mine}) IS DISTINCT FROM (${theirs})
       RETURNING user_uuid, ${key} AS key, (xmax = 0) AS inserted)

@@ -15,8 +15,8 @@ export interface ScoreJob {
   enqueued_at: Date
 }
 
-/** The upsert of outbox rows, as a query for a CTE (repositories/data-change.ts). */
 /**
+ * The upsert of outbox rows, as a query for a CTE (repositories/data-change.ts).
  * `affected`: user → earliest affected date, or a query answering `user_uuid, from_date` rows (one
  * per user: the upsert cannot touch a row twice) from what a statement's CTE wrote.
  */

@@ -20,9 +20,11 @@ export async function updateUser(db: DB, userUuid: string, update: UserUpdate): 
     .executeTakeFirst()
 }
 
-/** The data-version bump, as a query (run alone, or as a CTE of a data write: data-change.ts). */
-/** `userUuids`: a list, or a query answering `user_uuid`s (the rows a statement's CTE wrote) */
-export function touchUsersDataQuery(db: QueryCreator<Database>, userUuids: string[] | SelectQueryBuilder<any, any, { user_uuid: string }>) {
+/**
+ * The data-version bump, as a query (run alone, or as a CTE of a data write: data-change.ts).
+ * `userUuids`: a list, or a query answering `user_uuid`s (the rows a statement's CTE wrote).
+ */
+export function touchUsersDataQuery(db: QueryCreator<any>, userUuids: string[] | SelectQueryBuilder<any, any, { user_uuid: string }>) {
   return db
     .updateTable('users')
     .set((eb) => ({ data_version: eb('data_version', '+', 1) }))

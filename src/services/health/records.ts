@@ -70,6 +70,7 @@ export async function createRecord(app: FastifyInstance, spec: ResourceSpec, bod
     hooks.reply.code(201).header('location', `/api/${spec.path}/${userUuid}/${encodeURIComponent(key)}`)
     return row
   }
+  const exists = () => new Conflict(`a ${spec.name} record for this user and ${spec.key} already exists; use PATCH to change it`, [{ path: `/body/${spec.key}`, message: 'already exists' }])
   const row = await (hooks.request.idempotency
     ? app.db.writer.transaction().execute(async (tx) => {
         const inserted = created(await repo.insertRecordWithEffects(tx, spec, stored, dateOfKey(spec, key)))
@@ -78,13 +79,11 @@ export async function createRecord(app: FastifyInstance, spec: ResourceSpec, bod
       })
     : writes.inserts.submit(stored).then((outcome) => {
         if ('error' in outcome) throw outcome.error
-        if (!outcome.row) throw Object.assign(new Error('exists'), { code: '23505' })
+        if (!outcome.row) throw exists()
         return created(outcome.row)
       })
   ).catch((error: { code?: string }) => {
-    if (error.code === '23505') {
-      throw new Conflict(`a ${spec.name} record for this user and ${spec.key} already exists; use PATCH to change it`, [{ path: `/body/${spec.key}`, message: 'already exists' }])
-    }
+    if (error.code === '23505') throw exists()
     if (error.code === '23503') throw new NotFound('user not found')
     throw error
   })
@@ -104,6 +103,15 @@ interface CoalescedWrites {
 
 const writesByDb = new WeakMap<DB, Map<string, CoalescedWrites>>()
 
+/** the coalescers of `db` and `spec`, made by `make` on first use (one set per database and resource) */
+function perDbAndSpec<T>(byDb: WeakMap<DB, Map<string, T>>, db: DB, spec: ResourceSpec, make: () => T): T {
+  let bySpec = byDb.get(db)
+  if (!bySpec) byDb.set(db, (bySpec = new Map()))
+  let made = bySpec.get(spec.name)
+  if (made === undefined) bySpec.set(spec.name, (made = make()))
+  return made
+}
+
 /**
  * The single writes of one event-loop turn, per database and resource, share their statements
  * (`Coalescer`): one baseline read and one insert (one commit) for the group instead of one each.
@@ -112,18 +120,13 @@ const writesByDb = new WeakMap<DB, Map<string, CoalescedWrites>>()
  * the record).
  */
 function coalescedWrites(app: FastifyInstance, db: DB, spec: ResourceSpec): CoalescedWrites {
-  let bySpec = writesByDb.get(db)
-  if (!bySpec) writesByDb.set(db, (bySpec = new Map()))
-  let writes = bySpec.get(spec.name)
-  if (!writes) {
+  return perDbAndSpec(writesByDb, db, spec, () => {
     const fields = spec.anomaly ? BASELINE_CHECKED_FIELDS[spec.anomaly].map((r) => r.field) : []
-    writes = {
+    return {
       contexts: new Coalescer((requests) => repo.writeContexts(db, spec, fields, requests), { onGroup: observeGroup(app, 'write_context') }),
       inserts: new Coalescer((rows) => insertGroup(db, spec, rows), { onGroup: observeGroup(app, 'insert') })
     }
-    bySpec.set(spec.name, writes)
-  }
-  return writes
+  })
 }
 
 /** class 22 (data exception) and 23 (integrity constraint violation): the fault of a row, not of the group */
@@ -182,11 +185,7 @@ const readsByDb = new WeakMap<DB, Map<string, Coalescer<{ user_uuid: string; key
  * that does not exist) fails only its own read.
  */
 function coalescedReads(app: FastifyInstance, db: DB, spec: ResourceSpec) {
-  let bySpec = readsByDb.get(db)
-  if (!bySpec) readsByDb.set(db, (bySpec = new Map()))
-  let reads = bySpec.get(spec.name)
-  if (!reads) bySpec.set(spec.name, (reads = new Coalescer((keys) => repo.findRecords(db, spec, keys), { isolate: rowError, onGroup: observeGroup(app, 'lookup') })))
-  return reads
+  return perDbAndSpec(readsByDb, db, spec, () => new Coalescer((keys) => repo.findRecords(db, spec, keys), { isolate: rowError, onGroup: observeGroup(app, 'lookup') }))
 }
 
 /** `db_coalesced_group_size{statement}`: how many requests each statement served */
