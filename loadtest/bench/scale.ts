@@ -9,13 +9,15 @@
  * database's users in random order; each figure is the median of its rounds. The p99 ratio
  * large / small is the figure (target ≤ 1.3). With the defaults the run takes about 8 minutes on
  * 2 cores (seeding ~3, priming 10 000 scores ~3); lower BENCH_SCALE_USERS for a quicker look (the
- * ratio then says less).
+ * ratio then says less). The reads send `Accept-Encoding: BENCH_ACCEPT_ENCODING` (gzip, as browsers,
+ * mobile HTTP stacks and k6 do by default; `identity` for uncompressed answers).
  */
 import { envInt, main, startPostgres, startService, type Child, type PgServer } from './lib/infra.js'
 import { atMost, checkTable, enforce, combine, environment, fmt, measure, saveResult, table, type Check, type Measured } from './lib/load.js'
 import { prime, seedUsers, toSeeded, type SeededUser, withClient } from './lib/seed.js'
 
 const log = (message: string) => console.log(message)
+const acceptEncoding = process.env.BENCH_ACCEPT_ENCODING ?? 'gzip'
 
 interface Side {
   label: string
@@ -70,7 +72,7 @@ async function startSide(label: string, seeded: Seeded): Promise<Running> {
   const service = await startService(seeded.url, `service-${label}`, { CACHE_TTL_SECONDS: '3600' })
   const users = shuffle(seeded.uuids.map(toSeeded))
   const primeStarted = Date.now()
-  await prime(service.url, users, 16)
+  await prime(service.url, users, 16, [acceptEncoding])
   log(`  primed ${users.length} users in ${((Date.now() - primeStarted) / 1000).toFixed(1)} s`)
   return { label, seeded, service, users, next: { i: 0, j: 0 }, runs: { score: [], list: [] } }
 }
@@ -79,11 +81,11 @@ async function measureSide(side: Running): Promise<void> {
   const { users, next, service } = side
   side.runs.score.push(await measure({ name: `${side.label}: cached score GET`, baseUrl: service.url, metricsUrl: service.metricsUrl, next: () => {
     const u = users[next.i++ % users.length]!
-    return { method: 'GET', path: `/api/get_health_score?user_uuid=${u.uuid}`, headers: { authorization: u.auth } }
+    return { method: 'GET', path: `/api/get_health_score?user_uuid=${u.uuid}`, headers: { authorization: u.auth, 'accept-encoding': acceptEncoding } }
   } }))
   side.runs.list.push(await measure({ name: `${side.label}: cached list GET`, baseUrl: service.url, metricsUrl: service.metricsUrl, next: () => {
     const u = users[next.j++ % users.length]!
-    return { method: 'GET', path: `/api/bio-metrics/${u.uuid}?limit=50`, headers: { authorization: u.auth } }
+    return { method: 'GET', path: `/api/bio-metrics/${u.uuid}?limit=50`, headers: { authorization: u.auth, 'accept-encoding': acceptEncoding } }
   } }))
 }
 
@@ -93,7 +95,7 @@ await main('bench:scale', async () => {
   const bigUsers = envInt('BENCH_SCALE_USERS', 10_000)
   const smallUsers = envInt('BENCH_SCALE_SMALL_USERS', 100)
   const postgres = await startPostgres()
-  log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
+  log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}, Accept-Encoding: ${acceptEncoding}`)
   const small = await startSide('small', await seed(postgres, 'small', smallUsers, days))
   const large = await startSide('large', await seed(postgres, 'large', bigUsers, days))
   // both APIs stay up; the sides alternate (small, large, small, large, ...) so drift in the
@@ -120,7 +122,7 @@ await main('bench:scale', async () => {
     fmt(x.score.rps, 0), fmt(x.score.p50_ms, 1), fmt(x.score.p99_ms, 1), fmt(x.list.rps, 0), fmt(x.list.p50_ms, 1), fmt(x.list.p99_ms, 1), x.score.errors + x.list.errors
   ]))}\n`)
   console.log(`${checkTable(checks)}\n`)
-  const file = saveResult('scale', { kind: 'scale', at: new Date().toISOString(), environment: environment(postgres.kind), days, rounds, sides, per_round: { small: small.runs, large: large.runs }, checks, total_s: (Date.now() - started) / 1000 })
+  const file = saveResult('scale', { kind: 'scale', at: new Date().toISOString(), environment: environment(postgres.kind), accept_encoding: acceptEncoding, days, rounds, sides, per_round: { small: small.runs, large: large.runs }, checks, total_s: (Date.now() - started) / 1000 })
   console.log(`saved ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
   enforce(checks)
 })

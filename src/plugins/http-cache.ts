@@ -5,9 +5,16 @@
  * only from a key's second read: `storeOnSecondRead`). Every 200 GET gets a
  * strong ETag (304 on If-None-Match) and `Cache-Control: private` unless the route chose `public`.
  * `?fields=a,b` narrows an answer (and each item of a page) to those fields.
- * @see https://www.rfc-editor.org/rfc/rfc9111 (private, no-cache), RFC 9110 §8.8.3 (ETag)
+ * Answers of HTTP_GZIP_MIN_BYTES or more are sent gzip-compressed to clients that accept it
+ * (`Accept-Encoding`): the compressed form is a cache entry of its own (its own key and ETag),
+ * compressed once when it is made, so a hit costs no compression and a 21 KB list page crosses
+ * Redis, the process's copies and the network as ~2 KB. `?fields=` answers are sent uncompressed.
+ * @see https://www.rfc-editor.org/rfc/rfc9111 (private, no-cache), RFC 9110 §8.8.3 (ETag),
+ * §12.5.3 (Accept-Encoding), §8.4 (Content-Encoding)
  */
 import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { gzip } from 'node:zlib'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { after, before } from './cache.js'
@@ -49,8 +56,48 @@ export function project(value: unknown, fields: string[]): unknown {
   return value && typeof value === 'object' ? pick(value as Record<string, unknown>) : value
 }
 
+const gzipAsync = promisify(gzip)
+/** the ETag suffix of a gzip-coded entry: a representation of its own (RFC 9110 §8.8.3) */
+const GZIP_ETAG_SUFFIX = '-gz"'
+
+let lastAccept: string | undefined
+let lastAcceptsGzip = false
+/**
+ * Whether an Accept-Encoding field admits gzip (RFC 9110 §12.5.3): `gzip`, `x-gzip` or `*` with a
+ * q-value above 0, an explicit gzip entry taking precedence over `*`. No field: identity only.
+ */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false
+  // clients send the same field on every request: remember the last answer
+  if (header === lastAccept) return lastAcceptsGzip
+  let star = false
+  let answer: boolean | undefined
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.split(';')
+    const coding = name.trim().toLowerCase()
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue
+    let q = 1
+    for (const param of params) {
+      const eq = param.indexOf('=')
+      if (eq > 0 && param.slice(0, eq).trim().toLowerCase() === 'q') {
+        const value = Number(param.slice(eq + 1).trim())
+        q = Number.isFinite(value) ? value : 0
+      }
+    }
+    if (coding === '*') star = q > 0
+    else {
+      answer = q > 0
+      break
+    }
+  }
+  lastAccept = header
+  lastAcceptsGzip = answer ?? star
+  return lastAcceptsGzip
+}
+
 export default fp(
   async (fastify) => {
+    const gzipMinBytes = fastify.appConfig.HTTP_GZIP_MIN_BYTES
     const inflight = new Map<string, Promise<Buffer>>() // keyed with the generation: one load per version
     const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -60,13 +107,22 @@ export default fp(
     const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer): void => {
       const cut = entry.indexOf('\n')
       // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
-      if (!(request.query as { fields?: string } | undefined)?.fields) reply.header('etag', before(entry, cut))
+      if (!(request.query as { fields?: string } | undefined)?.fields) {
+        const etag = before(entry, cut)
+        reply.header('etag', etag)
+        if (etag.endsWith(GZIP_ETAG_SUFFIX)) reply.header('content-encoding', 'gzip')
+      }
       reply.type(JSON_TYPE).send(after(entry, cut))
     }
+    /** the gzip form for this request: the client accepts it and the answer is not narrowed */
+    const wantsGzip = (request: FastifyRequest): boolean =>
+      gzipMinBytes > 0 && acceptsGzip(request.headers['accept-encoding']) && !(request.query as { fields?: string } | undefined)?.fields
 
     const doorkeeper = new Doorkeeper()
     fastify.decorate('readThrough', function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '', options?: ReadThroughOptions) {
-      const key = `r2:${userUuid}:${variant}:${request.url}` // r2: entries carry their ETag
+      const gz = wantsGzip(request)
+      // r2: entries carry their ETag; the gzip form is an entry of its own (a URL has no space)
+      const key = gz ? `r2:${userUuid}:${variant}:${request.url} gzip` : `r2:${userUuid}:${variant}:${request.url}`
       // the common case, a copy this process may serve on its own, without a promise
       const local = fastify.cache.peekForUser(userUuid, key)
       if (local !== undefined) {
@@ -79,9 +135,9 @@ export default fp(
         const generation = fastify.cache.leasedGeneration(userUuid)
         if (generation !== undefined) {
           fastify.metrics.cacheRequests.inc({ result: 'miss' })
-          return loadShared(request, reply, key, generation, load, false)
+          return loadShared(request, reply, key, generation, load, false, gz)
         }
-        return readShared(request, reply, userUuid, key, load, false)
+        return readShared(request, reply, userUuid, key, load, false, gz)
       }
       // a load of this key at the leased (current) generation is in flight, e.g. a first read's: join it
       const leased = fastify.cache.leasedGeneration(userUuid)
@@ -90,10 +146,10 @@ export default fp(
         fastify.metrics.cacheRequests.inc({ result: 'miss' })
         return pending.then((entry) => sendEntry(request, reply, entry))
       }
-      return readShared(request, reply, userUuid, key, load, true)
+      return readShared(request, reply, userUuid, key, load, true, gz)
     })
 
-    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>, store: boolean): Promise<void> {
+    async function readShared<T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, key: string, load: () => Promise<T>, store: boolean, gz: boolean): Promise<void> {
       const { generation, value: hit } = await fastify.cache.getForUser(userUuid, key)
       if (generation === null) {
         // the store is unreachable: serve from PostgreSQL, uncached
@@ -101,11 +157,14 @@ export default fp(
         return
       }
       if (hit !== null) return sendEntry(request, reply, hit)
-      return loadShared(request, reply, key, generation, load, store)
+      return loadShared(request, reply, key, generation, load, store, gz)
     }
 
-    /** Load the answer at `generation` (one load per key and generation in flight), send it, and store it if `store`. */
-    async function loadShared<T>(request: FastifyRequest, reply: FastifyReply, key: string, generation: string, load: () => Promise<T>, store: boolean): Promise<void> {
+    /**
+     * Load the answer at `generation` (one load per key and generation in flight), send it, and
+     * store it if `store`. `gz`: the entry is the gzip form when the answer is large enough.
+     */
+    async function loadShared<T>(request: FastifyRequest, reply: FastifyReply, key: string, generation: string, load: () => Promise<T>, store: boolean, gz: boolean): Promise<void> {
       // a read after a write never joins a load that started before it: the generation is in the key
       const flight = `${generation}:${key}`
       let pending = inflight.get(flight)
@@ -113,7 +172,10 @@ export default fp(
         pending = (async () => {
           const body = reply.serialize(await load()) as string
           // encoded once: the same bytes go to the socket, to Redis and into the local copy
-          return Buffer.from(`${etagOf(body)}\n${body}`)
+          if (!gz || body.length < gzipMinBytes) return Buffer.from(`${etagOf(body)}\n${body}`)
+          // the identity form's validator marked as another representation (RFC 9110 §8.8.3)
+          const etag = `${etagOf(body).slice(0, -1)}${GZIP_ETAG_SUFFIX}`
+          return Buffer.concat([Buffer.from(`${etag}\n`, 'latin1'), await gzipAsync(body)])
         })()
         inflight.set(flight, pending)
         pending.finally(() => inflight.delete(flight)).catch(() => {})
@@ -150,11 +212,13 @@ export default fp(
       if (etag === undefined) reply.header('etag', (etag = etagOf(body)))
       if (!reply.getHeader('cache-control')) {
         reply.header('cache-control', request.url.startsWith('/api') ? 'private, no-cache' : 'no-cache')
-        reply.header('vary', 'Authorization')
+        // the answer depends on the caller and, for cached reads, on the codings they accept
+        reply.header('vary', 'Authorization, Accept-Encoding')
       }
       const match = request.headers['if-none-match']
       if (match && match.split(',').some((m) => m.trim().replace(/^W\//, '') === etag)) {
         reply.code(304)
+        reply.removeHeader('content-encoding') // no content to decode
         return ''
       }
       return body

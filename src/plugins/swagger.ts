@@ -12,7 +12,9 @@ export const OPENAPI_INFO = {
   version: '1.0.0',
   description:
     'Users, blood tests, bio-metrics, physical activity and sleep, and an explainable, versioned health score. ' +
-    'Every /api route needs `Authorization: Bearer <JWT>`. Errors are RFC 9457 application/problem+json.',
+    'Every /api route needs `Authorization: Bearer <JWT>`. Errors are RFC 9457 application/problem+json. ' +
+    'GET answers carry a strong ETag (send it as If-None-Match for a 304), `?fields=a,b` narrows them, and cached ' +
+    'answers of 1 KiB or more come gzip-coded (Content-Encoding: gzip) to clients that send Accept-Encoding: gzip.',
   license: { name: 'MIT', identifier: 'MIT' },
   contact: { name: 'Health Tracker maintainers', url: 'https://github.com/health-tracker/health-tracker-api' }
 }

@@ -3,7 +3,7 @@
  * flush, however many users read, until the (large) key limit.
  */
 import t from 'tap'
-import { AuditBuffer } from '../../src/plugins/audit.js'
+import { AuditBuffer, ROWS_PER_STATEMENT, writeInStatements } from '../../src/plugins/audit.js'
 import type { AuditEntry } from '../../src/repositories/audit.js'
 
 const entry = (target: string, action: AuditEntry['action'] = 'read'): AuditEntry => ({
@@ -47,4 +47,20 @@ t.test('a failed flush keeps its rows, bounded', async (t) => {
   t.same(buffer.drain().map((r) => r.target_user_uuid), ['a', 'r', 'b'], 'the failed rows come first, then the new ones')
   buffer.restore(Array.from({ length: 50 }, (_, i) => entry(`x${i}`, 'create')))
   t.equal(buffer.drain().length, 20, 'at most ten times the change limit')
+})
+
+t.test('a flush writes in statements of ROWS_PER_STATEMENT; a failed one returns its rows and the rest', async (t) => {
+  const rows = Array.from({ length: 2 * ROWS_PER_STATEMENT + 37 }, (_, i) => entry(`u${i}`))
+  const written: AuditEntry[][] = []
+  t.equal(await writeInStatements(rows, async (chunk) => void written.push(chunk)), null)
+  t.same(written.map((c) => c.length), [ROWS_PER_STATEMENT, ROWS_PER_STATEMENT, 37])
+  t.same(written.flat(), rows, 'every row once, in order')
+  t.equal(await writeInStatements([], async () => { throw new Error('no statement for no rows') }), null)
+  let calls = 0
+  const failed = await writeInStatements(rows, async () => {
+    if (++calls === 2) throw new Error('connection lost')
+  })
+  t.equal(calls, 2, 'stops at the failed statement')
+  t.same(failed?.rest, rows.slice(ROWS_PER_STATEMENT), 'the failed statement\'s rows and all after it')
+  t.match((failed?.error as Error).message, 'connection lost')
 })

@@ -2,6 +2,8 @@ import t from 'tap'
 import { auth, buildTestApp, createUser } from '../helper.js'
 import { MemoryStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
 import { createMetrics } from '../../src/metrics.js'
+import { acceptsGzip } from '../../src/plugins/http-cache.js'
+import { gunzipSync } from 'node:zlib'
 
 // a lease long enough that a loaded CI machine (PING replies later than the default 25 ms) does not
 // end it between a test's check and its reads; one process, so no write waits it out
@@ -103,6 +105,65 @@ t.test('?fields= narrows the answer', async (t) => {
   t.ok('next_cursor' in res.json())
   const one = await app.inject({ method: 'GET', url: `/api/users/${user}?fields=email`, headers: h })
   t.same(Object.keys(one.json()), ['email'])
+})
+
+t.test('gzip: a compressed representation of its own for clients that accept it', async (t) => {
+  const owner = await createUser(app)
+  const ho = auth(owner)
+  for (let i = 1; i <= 12; i++) {
+    t.equal((await app.inject({ method: 'POST', url: '/api/sleep-activity/', headers: ho, payload: { user_uuid: owner, date: day(i), total_sleep_minutes: 400 + i } })).statusCode, 201)
+  }
+  const url = `/api/sleep-activity/${owner}`
+  const gz = { ...ho, 'accept-encoding': 'gzip, deflate, br' }
+  const plain = await app.inject({ method: 'GET', url, headers: ho })
+  t.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: identity')
+  t.ok(plain.rawPayload.length >= 1024, `a page over the threshold (${plain.rawPayload.length} bytes)`)
+  const hits = async () => (await app.metrics.cacheRequests.get()).values.find((v) => v.labels.result === 'hit')?.value ?? 0
+  for (const read of ['miss', 'hit']) {
+    const before = await hits()
+    const zipped = await app.inject({ method: 'GET', url, headers: gz })
+    t.equal((await hits()) - before, read === 'hit' ? 1 : 0, `${read} in the cache`)
+    t.equal(zipped.statusCode, 200)
+    t.equal(zipped.headers['content-encoding'], 'gzip', `${read}: gzip-coded`)
+    t.ok(zipped.rawPayload.length < plain.rawPayload.length / 2, `${read}: ${zipped.rawPayload.length} bytes against ${plain.rawPayload.length}`)
+    t.same(JSON.parse(gunzipSync(zipped.rawPayload).toString()), plain.json(), `${read}: decodes to the identity answer`)
+    t.match(zipped.headers.vary, /Accept-Encoding/)
+    t.match(zipped.headers.etag, /^".+-gz"$/)
+    t.not(zipped.headers.etag, plain.headers.etag, 'a representation of its own: its own ETag')
+    const notModified = await app.inject({ method: 'GET', url, headers: { ...gz, 'if-none-match': zipped.headers.etag as string } })
+    t.equal(notModified.statusCode, 304)
+    t.equal(notModified.headers['content-encoding'], undefined, '304: nothing to decode')
+    t.equal((await app.inject({ method: 'GET', url, headers: { ...ho, 'if-none-match': zipped.headers.etag as string } })).statusCode, 200, 'the gzip ETag does not validate the identity form')
+  }
+  t.match(plain.headers.vary, /Accept-Encoding/, 'the identity answer varies too')
+
+  // a write: the gzip form is made again at the new generation
+  t.equal((await app.inject({ method: 'PATCH', url: `/api/sleep-activity/${owner}/update`, headers: ho, payload: { date: day(1), total_sleep_minutes: 333 } })).statusCode, 200)
+  const after = await app.inject({ method: 'GET', url, headers: gz })
+  t.equal(JSON.parse(gunzipSync(after.rawPayload).toString()).items[0].total_sleep_minutes, 333, 'a gzip read after a write sees it')
+
+  const refused = await app.inject({ method: 'GET', url, headers: { ...ho, 'accept-encoding': 'gzip;q=0, deflate' } })
+  t.equal(refused.headers['content-encoding'], undefined, 'gzip;q=0: identity')
+  t.equal(refused.json().items[0].total_sleep_minutes, 333)
+  const narrowed = await app.inject({ method: 'GET', url: `${url}?fields=date`, headers: gz })
+  t.equal(narrowed.headers['content-encoding'], undefined, '?fields=: identity')
+  t.same(Object.keys(narrowed.json().items[0]), ['date'])
+  const small = await app.inject({ method: 'GET', url: `/api/sleep-activity/${owner}/${day(2)}`, headers: gz })
+  t.equal(small.headers['content-encoding'], undefined, 'an answer under HTTP_GZIP_MIN_BYTES: identity')
+  t.equal(small.json().total_sleep_minutes, 402)
+})
+
+t.test('acceptsGzip follows RFC 9110 §12.5.3', async (t) => {
+  const cases: Array<[string | undefined, boolean]> = [
+    [undefined, false], ['', false], ['identity', false], ['gzip', true], ['GZIP', true], ['x-gzip', true],
+    ['gzip, deflate, br', true], ['br;q=1.0, gzip;q=0.8, *;q=0.1', true], ['gzip;q=0', false], ['gzip; q=0.000', false],
+    ['deflate, br', false], ['*', true], ['*;q=0', false], ['gzip;q=0, *', false], ['*;q=0, gzip', true], ['gzip;q=abc', false],
+    ['deflate, gzip;q=0.5', true]
+  ]
+  for (const [header, expected] of cases) {
+    t.equal(acceptsGzip(header), expected, `${JSON.stringify(header)}`)
+    t.equal(acceptsGzip(header), expected, `${JSON.stringify(header)} again (remembered)`)
+  }
 })
 
 t.test('concurrent misses of one key hit the database once', async (t) => {

@@ -1,5 +1,7 @@
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import { adminAuth, auth, buildTestApp, createUser } from '../helper.js'
+import { ROWS_PER_STATEMENT } from '../../src/plugins/audit.js'
 
 const { app } = await buildTestApp(t)
 
@@ -57,4 +59,14 @@ t.test('erasure removes cached reads too', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 200) // cached
   t.equal((await app.inject({ method: 'DELETE', url: `/api/users/${user}`, headers: h })).statusCode, 204)
   t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 404, 'no cached copy survives')
+})
+
+t.test('a flush of more rows than one statement takes writes them all', async (t) => {
+  await app.audit.flush()
+  const targets = Array.from({ length: 2 * ROWS_PER_STATEMENT + 37 }, () => randomUUID())
+  // each target is a key of its own: one read row each (404: the users do not exist)
+  for (const target of targets) t.equal((await app.inject({ method: 'GET', url: `/api/users/${target}`, headers: adminAuth() })).statusCode, 404)
+  await app.audit.flush()
+  const rows = await app.db.writer.selectFrom('audit_log' as never).select((eb) => eb.fn.countAll<string>().as('n')).where('target_user_uuid' as never, 'in', targets as never).executeTakeFirstOrThrow()
+  t.equal(Number((rows as { n: string }).n), targets.length, 'every read row is written')
 })

@@ -26,16 +26,21 @@ export function toSeeded(uuid: string): SeededUser {
 
 /**
  * Read every user's score and first list page once, `concurrency` users at a time, so the measured
- * runs read warm (inline scores computed and stored, cache entries made).
+ * runs read warm (inline scores computed and stored, cache entries made), once per Accept-Encoding
+ * in `encodings` (each coding is a cache entry of its own; fetch would send gzip unasked).
  */
-export async function prime(baseUrl: string, users: SeededUser[], concurrency: number): Promise<void> {
+export async function prime(baseUrl: string, users: SeededUser[], concurrency: number, encodings: string[] = ['identity']): Promise<void> {
   const queue = [...users]
   const worker = async () => {
     for (let u = queue.shift(); u; u = queue.shift()) {
       for (const path of [`/api/get_health_score?user_uuid=${u.uuid}`, `/api/bio-metrics/${u.uuid}?limit=50`]) {
-        const res = await fetch(baseUrl + path, { headers: { authorization: u.auth } })
-        if (!res.ok) throw new Error(`prime ${path}: ${res.status} ${await res.text()}`)
-        await res.arrayBuffer()
+        for (const encoding of encodings) {
+          const res = await fetch(baseUrl + path, { headers: { authorization: u.auth, 'accept-encoding': encoding } })
+          if (!res.ok) throw new Error(`prime ${path}: ${res.status} ${await res.text()}`)
+          // a 50-item page is well over HTTP_GZIP_MIN_BYTES: a gzip client must get the gzip form
+          if (encoding === 'gzip' && path.includes('limit=50') && res.headers.get('content-encoding') !== 'gzip') throw new Error(`prime ${path}: not gzip-coded`)
+          await res.arrayBuffer()
+        }
       }
     }
   }

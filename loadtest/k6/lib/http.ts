@@ -38,7 +38,8 @@ export interface Req {
 const TIMEOUT = envStr('REQUEST_TIMEOUT', '10s');
 
 export function params(r: Req): Params {
-  const headers: { [k: string]: string } = { Accept: 'application/json' };
+  // as browsers and mobile HTTP stacks do: large cached answers then come gzip-coded (k6 decodes them)
+  const headers: { [k: string]: string } = { Accept: 'application/json', 'Accept-Encoding': 'gzip' };
   if (r.token !== '') Object.assign(headers, bearer(r.token)); // operational routes need none
   if (r.body !== undefined) headers['Content-Type'] = 'application/json';
   if (r.idempotencyKey !== undefined) headers['Idempotency-Key'] = r.idempotencyKey;
