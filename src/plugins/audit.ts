@@ -1,10 +1,13 @@
 /**
- * Records who read or changed which user's data. Entries are buffered and written in one
- * multi-row INSERT every second (and on shutdown), so auditing adds no query to each request.
- * Every change (create, update, delete, export) is a row of its own; reads are counted: one row
- * per actor, target, route and status per flush, with `count` and the time of the first and last
- * read (at thousands of cached reads a second, a row per read was most of the database's writes).
- * The trade: a process killed with SIGKILL loses at most the last second of entries.
+ * Records who read or changed which user's data. Entries are buffered and written in multi-row
+ * INSERTs (and on shutdown), so auditing adds no query to each request. Every change (create,
+ * update, delete, export) is a row of its own, written within a second; reads are counted: one row
+ * per actor, target, route and status per AUDIT_READ_FLUSH_MS, with `count` and the time of the
+ * first and last read (at thousands of cached reads a second, a row per read was most of the
+ * database's writes; with 10 000 users each reading every second or two, a row per user and second
+ * still was: 7 000 rows a second).
+ * The trade: a process killed with SIGKILL loses at most the last second of changes and the last
+ * AUDIT_READ_FLUSH_MS of read counts.
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -58,16 +61,22 @@ export class AuditBuffer {
     return this.due()
   }
 
-  /** The rows to write now; the buffer is empty after. */
-  drain(): AuditEntry[] {
+  /** The rows to write now (the changes, and the read rows unless `reads` is false); those leave the buffer. */
+  drain(reads = true): AuditEntry[] {
     const rows = this.changes
+    this.changes = []
+    if (!reads) return rows
     for (const { entry, lastMs } of this.reads.values()) {
       if (entry.count > 1) entry.last_at = new Date(lastMs)
       rows.push(entry)
     }
-    this.changes = []
     this.reads = new Map()
     return rows
+  }
+
+  /** True when the read keys reached their limit: their rows must be written now. */
+  get readsFull(): boolean {
+    return this.reads.size >= this.limits.readKeys
   }
 
   /** Rows a failed flush could not write: kept for the next one, bounded so an outage can't exhaust memory. */
@@ -121,21 +130,28 @@ function actionOf(method: string, route: string): AuditEntry['action'] {
 export default fp(
   async (fastify) => {
     const buffer = new AuditBuffer()
-    async function flush() {
+    const readFlushMs = fastify.appConfig.AUDIT_READ_FLUSH_MS
+    let readsFlushedAt = Date.now()
+    /** Write what is buffered: the changes; the read rows too when `reads` or when they are due. */
+    async function flush(reads = true) {
       if (buffer.size === 0) return
-      const batch = buffer.drain()
+      const now = Date.now()
+      const withReads = reads || buffer.readsFull || now - readsFlushedAt >= readFlushMs
+      if (withReads) readsFlushedAt = now
+      const batch = buffer.drain(withReads)
+      if (batch.length === 0) return
       const failed = await writeInStatements(batch, (rows) => appendAudit(fastify.db.writer, rows))
       if (failed) {
         buffer.restore(failed.rest)
         fastify.log.warn({ err: { message: (failed.error as Error).message }, pending: buffer.size }, 'audit flush failed; will retry')
       }
     }
-    const timer = setInterval(() => void flush(), FLUSH_EVERY_MS)
+    const timer = setInterval(() => void flush(false), FLUSH_EVERY_MS)
     timer.unref()
     fastify.decorate('audit', { flush })
 
     fastify.addHook('onResponse', (request, reply, done) => {
-      if (note(request, reply)) flush().then(() => done(), done)
+      if (note(request, reply)) flush(false).then(() => done(), done)
       else done()
     })
     /** Buffer the request's entry; true when the buffer is full. */

@@ -1,0 +1,30 @@
+/**
+ * Read rows are written once per AUDIT_READ_FLUSH_MS; changes within a second (the flush timer).
+ */
+import t from 'tap'
+import { adminAuth, auth, buildTestApp, createUser } from '../helper.js'
+
+const { app } = await buildTestApp(t, { env: { AUDIT_READ_FLUSH_MS: '300000' } })
+
+t.test('the one-second flush writes the changes and keeps counting the reads; an explicit flush writes both', async (t) => {
+  const user = await createUser(app)
+  const h = auth(user)
+  await app.audit.flush()
+  const rows = async () =>
+    (await app.db.writer.selectFrom('audit_log' as never).select(['action', 'count'] as never).where('target_user_uuid' as never, '=', user as never).execute()) as Array<{ action: string; count: number }>
+  for (let i = 0; i < 4; i++) t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: `/api/users/${user}`, headers: h, payload: { name: 'Ada' } })).statusCode, 200)
+  // the timer's flush (every second) writes the change, not the reads
+  for (let i = 0; i < 40 && !(await rows()).some((r) => r.action === 'update'); i++) await new Promise((r) => setTimeout(r, 100))
+  const actions = (await rows()).map((r) => r.action)
+  t.ok(actions.includes('update'), 'the change is written within a second')
+  t.same(actions.filter((a) => a === 'read'), [], 'the reads are still being counted')
+  t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 200)
+  await app.audit.flush()
+  const reads = (await rows()).filter((r) => r.action === 'read')
+  t.same(reads.map((r) => r.count), [5], 'one row counting the five reads')
+  // the audit log route writes what is buffered before it answers
+  t.equal((await app.inject({ method: 'GET', url: `/api/users/${user}`, headers: h })).statusCode, 200)
+  const log = await app.inject({ method: 'GET', url: `/api/audit-log?user_uuid=${user}`, headers: adminAuth() })
+  t.equal(log.json().items.filter((e: { action: string }) => e.action === 'read').length, 2, 'the audit log shows the read made just before')
+})
