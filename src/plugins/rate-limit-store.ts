@@ -47,6 +47,8 @@ interface KeyState {
   /** local clock (ms) at which the window ends, from Redis's PTTL */
   windowEnd: number
   windowMs: number
+  /** in the list of keys the next flush sends */
+  queued: boolean
 }
 
 export interface RateLimitResult {
@@ -62,8 +64,14 @@ export interface LocalFirstOptions {
   now?: () => number
 }
 
+/** how often a flush also drops the keys whose window is over (the others look only at keys with counts to send) */
+const SWEEP_EVERY_MS = 10_000
+
 export class LocalFirstRedisStore {
   private readonly keys = new Map<string, KeyState>()
+  /** keys with counts to send: a flush looks at these only, not at every key of the window (10 000s with many users) */
+  private queue: Array<[string, KeyState]> = []
+  private sweptAt: number
   private timer: NodeJS.Timeout | null = null
   private readonly incrWindows: IncrMany
   private readonly flushMs: number
@@ -78,6 +86,7 @@ export class LocalFirstRedisStore {
     this.flushMs = options.flushMs ?? 100
     this.margin = options.margin ?? ((max) => Math.max(1, Math.ceil(max / 10)))
     this.now = options.now ?? Date.now
+    this.sweptAt = this.now()
   }
 
   incr(key: string, cb: (error: Error | null, result: RateLimitResult | null) => void, timeWindow: number, max: number): void {
@@ -93,13 +102,17 @@ export class LocalFirstRedisStore {
       const counted = state.shared + state.sending + state.pending + 1
       if (counted <= max - this.margin(max)) {
         state.pending++
+        if (!state.queued) {
+          state.queued = true
+          this.queue.push([k, state])
+        }
         this.schedule()
         cb(null, { current: counted, ttl: state.windowEnd - now })
         return
       }
     }
     // first request of a window, or near the limit: this one (and whatever is pending) now
-    const s: KeyState = state ?? { shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow }
+    const s: KeyState = state ?? { shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false }
     if (!state) this.keys.set(k, s)
     const delta = s.pending + 1
     s.pending = 0
@@ -124,10 +137,18 @@ export class LocalFirstRedisStore {
   async flush(): Promise<void> {
     this.timer = null
     const now = this.now()
+    if (now - this.sweptAt >= SWEEP_EVERY_MS) {
+      this.sweptAt = now
+      for (const [k, s] of this.keys) if (now >= s.windowEnd) this.keys.delete(k)
+    }
+    const queued = this.queue
+    this.queue = []
     const batch: Array<{ key: string; state: KeyState; delta: number }> = []
-    for (const [k, s] of this.keys) {
+    for (const [k, s] of queued) {
+      s.queued = false
       if (now >= s.windowEnd) {
-        this.keys.delete(k)
+        // the window is over: what is still pending belonged to it
+        if (this.keys.get(k) === s) this.keys.delete(k)
         continue
       }
       if (s.pending === 0) continue

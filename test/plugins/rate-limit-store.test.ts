@@ -82,6 +82,27 @@ if (!url) {
     store.close()
   })
 
+  t.test('a flush sends only the keys counted since the last one; keys of ended windows are dropped', async (t) => {
+    let now = 1_000_000
+    const prefix = `test-rl:${randomUUID()}:`
+    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
+    const state = store as unknown as { keys: Map<string, unknown>; queue: unknown[] }
+    for (let u = 0; u < 50; u++) for (let i = 0; i < 3; i++) await incr(store, `u${u}`, 5_000, 1000)
+    t.equal(state.queue.length, 50, 'each key counted locally is queued once')
+    await store.flush()
+    t.equal(state.queue.length, 0)
+    t.same(await Promise.all([0, 49].map((u) => redis.get(`${prefix}u${u}`))), ['3', '3'], 'the counts reached Redis')
+    await incr(store, 'u7', 5_000, 1000)
+    t.equal(state.queue.length, 1, 'the next flush sends one key, not the window\'s 50')
+    await store.flush()
+    t.equal(await redis.get(`${prefix}u7`), '4')
+    t.equal(state.keys.size, 50)
+    now += 11_000 // past every window, and past the sweep interval
+    await store.flush()
+    t.equal(state.keys.size, 0, 'the sweep dropped the keys whose window is over')
+    store.close()
+  })
+
   t.test('Redis away: the waiting request fails (the plugin lets it pass) and the error is reported', async (t) => {
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
     dead.on('error', () => {})
