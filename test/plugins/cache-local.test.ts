@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { LOCAL_ADMIT_WHEN_FULL_ONE_IN, RedisStore, ResilientCache, type CacheStore } from '../../src/plugins/cache.js'
+import { LOCAL_ADMIT_WHEN_FULL_ONE_IN, RedisStore, ResilientCache, ownBytes, type CacheStore } from '../../src/plugins/cache.js'
 import { createMetrics } from '../../src/metrics.js'
 
 const url = process.env.REDIS_URL
@@ -52,6 +52,28 @@ if (!url) {
 
     await B.setForUser(key, (await B.getForUser(user, key)).generation!, Buffer.from('etag\nbody-2'))
     t.equal(text((await A.getForUser(user, key)).value), 'etag\nbody-2', 'the entry B made at the new generation is served by A')
+  })
+
+  t.test('a local copy holds memory of its own, not a shared pool slab or read buffer', async (t) => {
+    const user = randomUUID()
+    const A = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 1024 * 1024)
+    const local = (A as unknown as { local: { get(key: string): { value: Buffer } | undefined } }).local
+    const { generation } = await A.getForUser(user, `r2:${user}:x`)
+    // Buffer.concat of a small answer is a view into Node's shared 8 KiB pool
+    const made = Buffer.concat([Buffer.from('"etag"\n'), Buffer.from('x'.repeat(1200))])
+    t.ok(made.buffer.byteLength > made.length, 'the made entry is a view into a larger slab')
+    await A.setForUser(`r2:${user}:made`, generation!, made)
+    const kept = local.get(`r2:${user}:made`)!.value
+    t.equal(kept.buffer.byteLength, made.length, 'the kept copy owns exactly its bytes')
+    t.equal(kept.toString(), made.toString())
+    // an entry read from Redis arrives as a view into the socket's read buffer
+    const other = new ResilientCache(new RedisStore(redis), createMetrics(), 60, Date.now, 1024 * 1024)
+    const read = await other.getForUser(user, `r2:${user}:made`)
+    t.equal(read.value?.toString(), made.toString())
+    const copied = (other as unknown as { local: typeof local }).local.get(`r2:${user}:made`)!.value
+    t.equal(copied.buffer.byteLength, copied.length, 'and so does a copy of an entry read from Redis')
+    const whole = Buffer.allocUnsafeSlow(5000)
+    t.equal(ownBytes(whole), whole, 'a buffer that already owns its memory is kept as is')
   })
 
   t.test('a Redis restart cannot make an old copy current: generations are never reused', async (t) => {
