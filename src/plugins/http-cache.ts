@@ -8,7 +8,7 @@
  * Answers of HTTP_GZIP_MIN_BYTES or more are sent gzip-compressed to clients that accept it
  * (`Accept-Encoding`): the compressed form is a cache entry of its own (its own key and ETag),
  * compressed once when it is made, so a hit costs no compression and a 21 KB list page crosses
- * Redis, the process's copies and the network as ~2 KB. `?fields=` answers are sent uncompressed.
+ * Redis, the process's copies and the network as ~1 KB. `?fields=` answers are sent uncompressed.
  * @see https://www.rfc-editor.org/rfc/rfc9111 (private, no-cache), RFC 9110 §8.8.3 (ETag),
  * §12.5.3 (Accept-Encoding), §8.4 (Content-Encoding)
  */
