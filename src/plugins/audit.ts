@@ -89,7 +89,7 @@ export class AuditBuffer {
   }
 
   private due(): boolean {
-    return this.changes.length >= this.limits.changes || this.reads.size >= this.limits.readKeys
+    return this.changes.length >= this.limits.changes || this.readsFull
   }
 }
 

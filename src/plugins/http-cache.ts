@@ -56,6 +56,9 @@ export function project(value: unknown, fields: string[]): unknown {
   return value && typeof value === 'object' ? pick(value as Record<string, unknown>) : value
 }
 
+/** the `?fields=` of a request, if any (the answer is then narrowed in onSend) */
+const fieldsOf = (request: FastifyRequest): string | undefined => (request.query as { fields?: string } | undefined)?.fields
+
 const gzipAsync = promisify(gzip)
 /** the ETag suffix of a gzip-coded entry: a representation of its own (RFC 9110 §8.8.3) */
 const GZIP_ETAG_SUFFIX = '-gz"'
@@ -107,7 +110,7 @@ export default fp(
     const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer): void => {
       const cut = entry.indexOf('\n')
       // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
-      if (!(request.query as { fields?: string } | undefined)?.fields) {
+      if (!fieldsOf(request)) {
         const etag = before(entry, cut)
         reply.header('etag', etag)
         if (etag.endsWith(GZIP_ETAG_SUFFIX)) reply.header('content-encoding', 'gzip')
@@ -116,13 +119,13 @@ export default fp(
     }
     /** the gzip form for this request: the client accepts it and the answer is not narrowed */
     const wantsGzip = (request: FastifyRequest): boolean =>
-      gzipMinBytes > 0 && acceptsGzip(request.headers['accept-encoding']) && !(request.query as { fields?: string } | undefined)?.fields
+      gzipMinBytes > 0 && acceptsGzip(request.headers['accept-encoding']) && !fieldsOf(request)
 
     const doorkeeper = new Doorkeeper()
     fastify.decorate('readThrough', function <T>(request: FastifyRequest, reply: FastifyReply, userUuid: string, load: () => Promise<T>, variant = '', options?: ReadThroughOptions) {
       const gz = wantsGzip(request)
       // r2: entries carry their ETag; the gzip form is an entry of its own (a URL has no space)
-      const key = gz ? `r2:${userUuid}:${variant}:${request.url} gzip` : `r2:${userUuid}:${variant}:${request.url}`
+      const key = `r2:${userUuid}:${variant}:${request.url}${gz ? ' gzip' : ''}`
       // the common case, a copy this process may serve on its own, without a promise
       const local = fastify.cache.peekForUser(userUuid, key)
       if (local !== undefined) {
@@ -206,7 +209,7 @@ export default fp(
     function validated(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
       if (request.method !== 'GET' || reply.statusCode !== 200 || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return payload
       let body: string | Buffer = payload
-      const fields = (request.query as { fields?: string } | undefined)?.fields
+      const fields = fieldsOf(request)
       if (fields && request.url.startsWith('/api')) body = JSON.stringify(project(JSON.parse(payload.toString()), fields.split(',')))
       let etag = reply.getHeader('etag') as string | undefined
       if (etag === undefined) reply.header('etag', (etag = etagOf(body)))
