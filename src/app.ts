@@ -21,6 +21,7 @@ import workerPlugin from './plugins/worker.js'
 import httpCachePlugin from './plugins/http-cache.js'
 import protectionPlugin from './plugins/protection.js'
 import auditPlugin from './plugins/audit.js'
+import writeBatchPlugin from './plugins/write-batch.js'
 import apiRoutes from './routes/api/index.js'
 import opsRoutes from './routes/ops.js'
 import { validatorCompiler } from './validation.js'
@@ -138,6 +139,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(auditPlugin)
   await fastify.register(rejectionsPlugin)
   await fastify.register(workerPlugin, { enabled: config.WORKER_ENABLED })
+  await fastify.register(writeBatchPlugin, { enabled: config.HTTP_WRITE_BATCH })
 
   await fastify.register(opsRoutes)
   await fastify.register(apiRoutes, { prefix: '/api' })
