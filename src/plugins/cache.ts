@@ -206,9 +206,21 @@ export function ownBytes(value: Buffer): Buffer {
   return own
 }
 
+/** An entry cut at its first newline: the head as text, the rest as it came (bytes stay bytes). */
+export interface SplitEntry {
+  head: string
+  body: Buffer | string
+}
+export function splitEntry(entry: Buffer | string): SplitEntry {
+  const cut = typeof entry === 'string' ? entry.indexOf('\n') : entry.indexOf(10)
+  return { head: before(entry, cut), body: after(entry, cut) }
+}
+
 interface LocalCopy {
   generation: string
   value: Buffer | string
+  /** the value cut once, at its first hit, instead of on every hit */
+  split?: SplitEntry
 }
 /** local copies up to this size share one half of CACHE_LOCAL_MAX_MB, larger ones the other */
 export const LOCAL_SMALL_BYTES = 8 * 1024
@@ -353,9 +365,11 @@ export class ResilientCache {
    * The local copy, when it can be served without asking anyone: made at the generation pushed to
    * this process, under a lease (generation-feed.ts). Synchronous; undefined otherwise.
    */
-  peekForUser(userUuid: string, key: string): Buffer | string | undefined {
+  peekForUser(userUuid: string, key: string): SplitEntry | undefined {
     const copy = this.local?.get(key)
-    return copy && this.servesPushed(userUuid, copy) ? this.localHit(copy).value : undefined
+    if (!copy || !this.servesPushed(userUuid, copy)) return undefined
+    this.localHit(copy)
+    return (copy.split ??= splitEntry(copy.value))
   }
 
   /**

@@ -17,7 +17,7 @@ import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { after, before } from './cache.js'
+import { splitEntry, type SplitEntry } from './cache.js'
 import { Doorkeeper } from './doorkeeper.js'
 
 declare module 'fastify' {
@@ -107,15 +107,14 @@ export default fp(
     // a cached entry is "<etag>\n<body>": the ETag is hashed once, when the entry is made; from
     // Redis it arrives as bytes and the body goes to the socket without being decoded
     const etagOf = (body: string | Buffer) => `"${createHash('sha1').update(body).digest('base64url')}"`
-    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer): void => {
-      const cut = entry.indexOf('\n')
+    const sendEntry = (request: FastifyRequest, reply: FastifyReply, entry: string | Buffer | SplitEntry): void => {
+      const { head: etag, body } = typeof entry === 'object' && !Buffer.isBuffer(entry) ? entry : splitEntry(entry)
       // with ?fields= the answer is narrowed in onSend, and its ETag is computed there
       if (!fieldsOf(request)) {
-        const etag = before(entry, cut)
         reply.header('etag', etag)
         if (etag.endsWith(GZIP_ETAG_SUFFIX)) reply.header('content-encoding', 'gzip')
       }
-      reply.type(JSON_TYPE).send(after(entry, cut))
+      reply.type(JSON_TYPE).send(body)
     }
     /** the gzip form for this request: the client accepts it and the answer is not narrowed */
     const wantsGzip = (request: FastifyRequest): boolean =>

@@ -21,10 +21,10 @@ export default fp(
       const redis = createRedis(config.REDIS_URL, config, { name: 'health-tracker-ratelimit' })
       redis.on('error', () => {})
       if (!(await waitReady(redis))) fastify.log.warn('Redis is not reachable: rate limits pass until it is')
-      fastify.addHook('onClose', async () => redis.disconnect())
       const metrics = fastify.metrics
       const stores: LocalFirstRedisStore[] = []
-      // counted locally, flushed to Redis every 100 ms; near the limit every request asks Redis
+      // counted locally and sent to Redis by a flush every 100 ms (a key far from its limit at most
+      // a second after its first count); near the limit every request asks Redis
       store = class SharedStore extends LocalFirstRedisStore {
         constructor() {
           super(redis, 'ht-rl:', { flushMs: 100, onError: () => metrics.rateLimitStoreErrors.inc() })
@@ -32,7 +32,10 @@ export default fp(
         }
       }
       fastify.addHook('onClose', async () => {
+        // what this process counted still counts for the other processes (errors are reported by the store)
         for (const s of stores) s.close()
+        if (redis.status === 'ready') await Promise.all(stores.map((s) => s.flush()))
+        redis.disconnect()
       })
     }
     await fastify.register(rateLimit, {

@@ -103,6 +103,31 @@ if (!url) {
     store.close()
   })
 
+  t.test('the timer sends a key once a quarter of its margin is pending, or a second after its first count', async (t) => {
+    let now = 1_000_000
+    const prefix = `test-rl:${randomUUID()}:`
+    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
+    const state = store as unknown as { queue: unknown[] }
+    // max 1000: margin 100, a key is due with 25 pending
+    for (const key of ['slow', 'busy']) await incr(store, key, 60_000, 1000) // the first of a window asks Redis
+    await incr(store, 'slow', 60_000, 1000)
+    for (let i = 0; i < 25; i++) await incr(store, 'busy', 60_000, 1000)
+    await store.flush(false)
+    t.same(await Promise.all(['slow', 'busy'].map((k) => redis.get(`${prefix}${k}`))), ['1', '26'], 'the busy key went at once; the slow one is held')
+    t.equal(state.queue.length, 1, 'and stays queued')
+    now += 999
+    await store.flush(false)
+    t.equal(await redis.get(`${prefix}slow`), '1', 'held for up to a second')
+    now += 1
+    await store.flush(false)
+    t.equal(await redis.get(`${prefix}slow`), '2', 'sent a second after its first count')
+    t.equal(state.queue.length, 0)
+    for (let i = 0; i < 3; i++) await incr(store, 'busy', 60_000, 1000)
+    await store.flush()
+    t.equal(await redis.get(`${prefix}busy`), '29', 'an explicit flush (shutdown) sends every key')
+    store.close()
+  })
+
   t.test('Redis away: the waiting request fails (the plugin lets it pass) and the error is reported', async (t) => {
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
     dead.on('error', () => {})
