@@ -10,6 +10,9 @@
  *   GET  /bench/select1  `SELECT 1` through the pool            (ceiling of uncached reads)
  *   POST /bench/insert   one-row INSERT into bench_scratch      (ceiling of a single POST)
  *
+ * BARE_WRITE_BATCH=1 adds the service's write batching (src/plugins/write-batch.ts): the a4 row, which
+ * shows what that technique does for a route with nothing else to do (information only).
+ *
  * bench_scratch is created by the benchmark as `LIKE bio_metrics INCLUDING ALL` (same columns,
  * defaults and primary key; no foreign key, no anomaly check, no outbox).
  */
@@ -20,6 +23,7 @@ import { loadConfig } from '../../src/config.js'
 import { createMetrics } from '../../src/metrics.js'
 import dbPlugin from '../../src/plugins/db.js'
 import metricsPlugin from '../../src/plugins/metrics.js'
+import writeBatchPlugin from '../../src/plugins/write-batch.js'
 
 const BIO_COLUMNS = ['weight_kg', 'body_fat_pct', 'heart_rate_bpm', 'resting_heart_rate_bpm', 'hrv_rmssd_ms', 'systolic_mmhg', 'diastolic_mmhg', 'spo2_pct', 'body_temperature_c', 'respiratory_rate_bpm'] as const
 
@@ -36,6 +40,7 @@ async function start(): Promise<void> {
     observe: (pool, operation, seconds) => metrics.dbQueryDuration.observe({ pool, operation }, seconds)
   })
   await fastify.register(metricsPlugin, { metrics, port: config.METRICS_PORT })
+  await fastify.register(writeBatchPlugin, { enabled: process.env.BARE_WRITE_BATCH === '1' })
   const db = fastify.db.writer as unknown as Kysely<any>
 
   const padded = new Map<number, string>()

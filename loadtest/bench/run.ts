@@ -60,7 +60,14 @@ await main('bench', async () => {
   const records = await sampleRecords(databaseUrl, uuids, 1_000_000)
   const tokenOf = new Map(users.map((u) => [u.uuid, u.auth]))
 
-  const [service, bare] = await Promise.all([startService(databaseUrl), startBare(databaseUrl)])
+  const only = (process.env.BENCH_ONLY ?? '').split(',').map((k) => k.trim()).filter(Boolean)
+  const wanted = (key: string) => only.length === 0 || only.includes(key)
+  const [service, bare, bareBatched] = await Promise.all([
+    startService(databaseUrl),
+    startBare(databaseUrl),
+    // the a4 row: the same ceilings with the service's write batching
+    wanted('bareBatched') ? startBare(databaseUrl, 'bare-batched', { BARE_WRITE_BATCH: '1' }) : null
+  ])
   await prime(service.url, users.slice(0, 1), 8)
   const scoreBytes = await bodySize(service.url, `/api/get_health_score?user_uuid=${users[0]!.uuid}`, users[0]!.auth)
   const listBytes = await bodySize(service.url, `/api/bio-metrics/${users[0]!.uuid}?limit=50`, users[0]!.auth)
@@ -73,6 +80,7 @@ await main('bench', async () => {
     { key: 'bare', name: 'a. bare route (ceiling)', server: bare, next: () => get('/bench/bare') },
     { key: 'bareScoreSize', name: `a2. bare route, ${fmt(scoreBytes / 1024, 1)} KB body (info)`, server: bare, next: () => get(`/bench/bare?bytes=${scoreBytes}`) },
     { key: 'bareListSize', name: `a3. bare route, ${fmt(listBytes / 1024, 1)} KB body (info)`, server: bare, next: () => get(`/bench/bare?bytes=${listBytes}`) },
+    ...(bareBatched ? [{ key: 'bareBatched', name: 'a4. bare route with write batching (info)', server: bareBatched, next: () => get('/bench/bare') }] : []),
     { key: 'score', name: 'b. cached score GET', server: service, next: () => {
       const u = nextUser()
       return get(`/api/get_health_score?user_uuid=${u.uuid}`, u.auth)
@@ -107,7 +115,6 @@ await main('bench', async () => {
   ]
   // BENCH_ONLY=bare,score,... runs a subset (keys above; ratios need both ends); BENCH_SKIP_SCORE=1
   // skips the inline score computation
-  const only = (process.env.BENCH_ONLY ?? '').split(',').map((k) => k.trim()).filter(Boolean)
   const selected = only.length ? scenarios.filter((s) => only.includes(s.key)) : scenarios
   // A shared 2-core box is noisy: BENCH_ROUNDS > 1 repeats every scenario and reports medians.
   const rounds = envInt('BENCH_ROUNDS', 1)
@@ -122,7 +129,7 @@ await main('bench', async () => {
   const results = selected.map((s) => combine(runs.get(s.key)!))
   const byKey = new Map(selected.map((s, i) => [s.key, results[i]!]))
 
-  await Promise.all([service.stop(), bare.stop()])
+  await Promise.all([service.stop(), bare.stop(), bareBatched?.stop()])
   let scoreLatency: ScoreLatency | null = null
   if (process.env.BENCH_SKIP_SCORE !== '1') {
     log('inline score computation (in this process, servers stopped)')
@@ -130,7 +137,7 @@ await main('bench', async () => {
   }
 
   const ratios: Array<[scenario: string, ceiling: string, rpsTarget?: number, p99Target?: number]> = [
-    ['score', 'bare', 0.6, 3], ['list', 'bare', 0.6, 3], ['score', 'bareScoreSize'], ['list', 'bareListSize'], ['scoreGz', 'bare'], ['listGz', 'bare'], ['uncached', 'select1', 0.5], ['post', 'insert', 0.6]
+    ['score', 'bare', 0.6, 3], ['list', 'bare', 0.6, 3], ['score', 'bareScoreSize'], ['list', 'bareListSize'], ['score', 'bareBatched'], ['list', 'bareBatched'], ['scoreGz', 'bare'], ['listGz', 'bare'], ['uncached', 'select1', 0.5], ['post', 'insert', 0.6]
   ]
   const checks: Check[] = []
   const info = (check: string, value: number): Check => ({ check, value, target: '(info)', pass: true })

@@ -49,6 +49,8 @@ export class GenerationFeed {
   /** the message count at which a user's last message arrived (for the lookup race) */
   private readonly lastMessage: FifoCache<string, number>
   private messages = 0
+  /** counts every change to what this process knows (a set, an eviction through a set, a clear) */
+  private changes = 0
   private leaseFrom = Number.NEGATIVE_INFINITY
   private pinging = false
   private timer: NodeJS.Timeout | null = null
@@ -94,14 +96,25 @@ export class GenerationFeed {
     if (last !== undefined && last > mark) return
     // the user's last message may have been evicted: only trust a lookup no older than that memory
     if (last === undefined && this.messages - mark >= this.maxUsers) return
+    this.changes++
     this.known.set(userUuid, generation)
   }
 
   /** This process's own bump: known at once, without waiting for its message. */
   apply(userUuid: string, generation: string): void {
     this.messages++
+    this.changes++
     this.lastMessage.set(userUuid, this.messages)
     this.known.set(userUuid, generation)
+  }
+
+  /**
+   * Changes so far to what this process knows. While it stands still, `current(u)` (under the
+   * lease) answers what it answered before for every u: a caller that found a generation current
+   * may skip the lookup until the version moves.
+   */
+  get version(): number {
+    return this.changes
   }
 
   get leaseMs(): number {
@@ -121,6 +134,7 @@ export class GenerationFeed {
 
   private forget(): void {
     this.leaseFrom = Number.NEGATIVE_INFINITY
+    this.changes++
     this.known.clear()
     this.lastMessage.clear()
   }

@@ -43,6 +43,8 @@ const INCRBY_WINDOWS = `
 type IncrMany = (keys: string[], args: Array<number>) => Promise<number[]>
 
 interface KeyState {
+  /** the counter's Redis key (the store's prefix and the key) */
+  redisKey: string
   /** the shared count as Redis last answered it (includes everything flushed before that answer) */
   shared: number
   /** counted here, not yet sent */
@@ -79,6 +81,7 @@ export interface LocalFirstOptions {
 const SWEEP_EVERY_MS = 10_000
 
 export class LocalFirstRedisStore {
+  /** by the key as given (without the prefix: a key the caller keeps is then hashed once, not per request) */
   private readonly keys = new Map<string, KeyState>()
   /** keys with counts to send: a flush looks at these only, not at every key of the window (10 000s with many users) */
   private queue: Array<[string, KeyState]> = []
@@ -103,7 +106,7 @@ export class LocalFirstRedisStore {
   }
 
   incr(key: string, cb: (error: Error | null, result: RateLimitResult | null) => void, timeWindow: number, max: number): void {
-    const k = this.prefix + key
+    const k = key
     const now = this.now()
     let state = this.keys.get(k)
     if (state && now >= state.windowEnd) {
@@ -127,12 +130,12 @@ export class LocalFirstRedisStore {
       }
     }
     // first request of a window, or near the limit: this one (and whatever is pending) now
-    const s: KeyState = state ?? { shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false, sendAt: 0, sendFrom: 1 }
+    const s: KeyState = state ?? { redisKey: this.prefix + k, shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false, sendAt: 0, sendFrom: 1 }
     if (!state) this.keys.set(k, s)
     const delta = s.pending + 1
     s.pending = 0
     s.sending += delta
-    this.incrWindows([k], [delta, timeWindow]).then(
+    this.incrWindows([s.redisKey], [delta, timeWindow]).then(
       ([current, ttl]) => {
         s.sending -= delta
         this.answered(s, Number(current), Number(ttl))
@@ -182,7 +185,7 @@ export class LocalFirstRedisStore {
     if (this.queue.length > 0) this.schedule()
     if (batch.length === 0) return
     try {
-      const answers = await this.incrWindows(batch.map((b) => b.key), [...batch.map((b) => b.delta), ...batch.map((b) => b.state.windowMs)])
+      const answers = await this.incrWindows(batch.map((b) => b.state.redisKey), [...batch.map((b) => b.delta), ...batch.map((b) => b.state.windowMs)])
       batch.forEach((b, i) => {
         b.state.sending -= b.delta
         this.answered(b.state, Number(answers[2 * i]), Number(answers[2 * i + 1]))

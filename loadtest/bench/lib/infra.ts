@@ -250,8 +250,8 @@ export async function startService(databaseUrl: string, label = 'service', extra
 }
 
 /** The ceilings (loadtest/bench/bare-server.ts) on the same database, pool and logging settings. */
-export async function startBare(databaseUrl: string): Promise<Child> {
-  const env = serviceEnv(databaseUrl, await freePort(), await freePort())
+export async function startBare(databaseUrl: string, label = 'bare', extra: Record<string, string> = {}): Promise<Child> {
+  const env = serviceEnv(databaseUrl, await freePort(), await freePort(), extra)
   const nodeArgs = (process.env.BENCH_BARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
-  return startChild('bare', 'loadtest/bench/bare-server.ts', env, '/bench/bare', nodeArgs)
+  return startChild(label, 'loadtest/bench/bare-server.ts', env, '/bench/bare', nodeArgs)
 }
