@@ -102,13 +102,19 @@ export function cachedVerifier(verify: Verify, max = 10_000, now: () => number =
     const hit = peek(token)
     if (hit) return hit
     const claims = await verify(token)
-    const at = now()
-    const until = typeof claims.exp === 'number' ? claims.exp * 1000 : 0
-    const from = typeof claims.nbf === 'number' ? claims.nbf * 1000 : 0
-    if (until > at) cache.set(token, { claims, from, until })
+    const { from, until } = validity(claims)
+    if (until > now()) cache.set(token, { claims, from, until })
     return claims
   }
   return Object.assign(cached, { peek })
+}
+
+/** When verified claims may be used (ms since the epoch): from `nbf` (or always) until `exp` (or never, without one). */
+export function validity(claims: Record<string, unknown>): { from: number; until: number } {
+  return {
+    from: typeof claims.nbf === 'number' ? claims.nbf * 1000 : 0,
+    until: typeof claims.exp === 'number' ? claims.exp * 1000 : 0
+  }
 }
 
 const BEARER_RE = /^Bearer\s+([A-Za-z0-9_\-.]+)$/
@@ -134,23 +140,25 @@ export default fp<AuthOptions>(
       }
       request.principal = principalFromClaims(claims)
     })
-    // principals of tokens seen before, so the common case (a known token) needs no promise
-    const principals = new WeakMap<Record<string, unknown>, Principal>()
+    // the principals of Authorization headers whose token verified, until the token's exp: the
+    // common case (a client sending the same header again) is one lookup of the header as it
+    // came, with no parsing and no promise; any other header is verified
+    const byHeader = new FifoCache<string, { principal: Principal; from: number; until: number }>({ maxEntries: 10_000 })
     fastify.decorate('identify', (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) => {
       const header = request.headers.authorization
-      const token = header ? BEARER_RE.exec(header)?.[1] : undefined
-      const claims = token ? verify.peek(token) : undefined
-      const known = claims ? principals.get(claims) : undefined
+      const known = header ? byHeader.get(header) : undefined
       if (known) {
-        request.principal = known
-        return done()
+        const at = Date.now()
+        if (at >= known.from && at < known.until) {
+          request.principal = known.principal
+          return done()
+        }
       }
       fastify.authenticate(request).then(
         () => {
-          if (token && request.principal) {
-            const verified = verify.peek(token)
-            if (verified) principals.set(verified, request.principal)
-          }
+          const token = header ? BEARER_RE.exec(header)?.[1] : undefined
+          const claims = token ? verify.peek(token) : undefined
+          if (claims && request.principal) byHeader.set(header!, { principal: request.principal, ...validity(claims) })
           done()
         },
         (error: Error) => {

@@ -111,7 +111,8 @@ export default fp<{ startupGraceMs?: number }>(
     const release = () => inFlight--
     fastify.addHook('onRequest', (request, reply, done) => {
       inFlight++
-      reply.raw.once('close', release)
+      // emitted once per response: a plain listener (no once-wrapper per request), dropped with the response
+      reply.raw.on('close', release)
       const config = request.routeOptions.config
       if (maxInFlight > 0 && inFlight > maxInFlight && !config?.operational && !inGrace()) {
         fastify.metrics.shedRequests.inc({ reason: 'pressure' })

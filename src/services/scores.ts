@@ -11,7 +11,24 @@ import type { DB } from '../repositories/database.js'
 import { addDays, findScore, listScores, loadScoreInput, storeScores, userDataVersion } from '../repositories/scores.js'
 
 export function activeAlgorithm(app: FastifyInstance): AlgorithmDefinition {
-  return getAlgorithm(app.appConfig.HEALTH_SCORE_ALGORITHM ?? LATEST_ALGORITHM_VERSION)!
+  const version = app.appConfig.HEALTH_SCORE_ALGORITHM ?? LATEST_ALGORITHM_VERSION
+  // asked on every score read: found once per version, not by a search each time
+  let algorithm = algorithmByVersion.get(version)
+  if (algorithm === undefined) algorithmByVersion.set(version, (algorithm = getAlgorithm(version)!))
+  return algorithm
+}
+const algorithmByVersion = new Map<string, AlgorithmDefinition>()
+
+/**
+ * The cache variant of score reads: the active version and today's UTC date. The same string for
+ * the whole day (its hash is computed once), not a new one per request.
+ */
+let variantCache = { version: '', day: '', variant: '' }
+export function scoreVariant(app: FastifyInstance): string {
+  const version = activeAlgorithm(app).version
+  const day = utcDay()
+  if (variantCache.version !== version || variantCache.day !== day) variantCache = { version, day, variant: `${version}:${day}` }
+  return variantCache.variant
 }
 
 /** Today's UTC date (YYYY-MM-DD), formatted once per UTC day rather than once per request. */

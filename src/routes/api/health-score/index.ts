@@ -8,7 +8,7 @@ import { ALGORITHMS } from '../../../domain/score/index.js'
 import { assertOwnsOrPrivileged } from '../../../plugins/auth.js'
 import { Uuid, errorResponses } from '../../../schemas/common.js'
 import { Algorithms, HealthScore, HistoryQuery, ScoreHistory, ScoreQuery } from '../../../schemas/scores.js'
-import { activeAlgorithm, getHealthScore, scoreHistory, utcDay } from '../../../services/scores.js'
+import { activeAlgorithm, getHealthScore, scoreHistory, scoreVariant } from '../../../services/scores.js'
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/get_health_score', {
@@ -23,7 +23,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       return getHealthScore(fastify, userUuid, request.query.date, { allowInline: false })
     }
     // the variant keeps apart versions (a rollback in progress) and days (the default date is "today")
-    const variant = `${activeAlgorithm(fastify).version}:${utcDay()}`
+    const variant = scoreVariant(fastify)
     return fastify.readThrough(request, reply, userUuid, () => getHealthScore(fastify, userUuid, request.query.date, { allowInline: true }), variant)
   })
 
@@ -33,7 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const userUuid = request.params.user_uuid.toLowerCase()
     assertOwnsOrPrivileged(request.principal, userUuid, 'user')
-    const variant = `${activeAlgorithm(fastify).version}:${utcDay()}`
+    const variant = scoreVariant(fastify)
     return fastify.readThrough(request, reply, userUuid, () => scoreHistory(fastify, userUuid, request.query.from, request.query.to), variant)
   })
 
