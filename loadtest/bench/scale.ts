@@ -5,7 +5,7 @@
  * BENCH_SCALE_BIO_PER_DAY (1) bio-metric reading, one activity and one sleep record. For each
  * database: start the API on it and read every user's score and first list page once (so the runs
  * read warm: stored scores / the read cache). Then, alternating small and large for BENCH_ROUNDS
- * (2) rounds, drive the score read and the list read (limit=50), rotating over all of that
+ * (3; one noisy round then cannot decide the median) rounds, drive the score read and the list read (limit=50), rotating over all of that
  * database's users in random order; each figure is the median of its rounds. The p99 ratio
  * large / small is the figure (target ≤ 1.3). With the defaults the run takes about 8 minutes on
  * 2 cores (seeding ~3, priming 10 000 scores ~3); lower BENCH_SCALE_USERS for a quicker look (the
@@ -100,7 +100,7 @@ await main('bench:scale', async () => {
   const large = await startSide('large', await seed(postgres, 'large', bigUsers, days))
   // both APIs stay up; the sides alternate (small, large, small, large, ...) so drift in the
   // machine's load hits both alike, and each figure is the median of its rounds
-  const rounds = envInt('BENCH_ROUNDS', 2)
+  const rounds = envInt('BENCH_ROUNDS', 3)
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round}/${rounds}`)
     await measureSide(small)
