@@ -15,7 +15,8 @@
  * `setImmediate`, which Node runs right after the poll phase. Everything above the socket runs as
  * before: the answer is complete and `reply.sent` is true when `end()` returns; the Writable
  * buffers a connection's later chunks until the held write completes, so nothing is reordered;
- * 'finish' (and so Fastify's onResponse, the metrics and the audit) follows the real write.
+ * 'finish' (and so Fastify's onResponse, the metrics and the audit) follows the real write; a
+ * socket destroyed while its write is held makes that write first, as it would have been made.
  * A write waits at most for the rest of its poll's requests; under light load a poll holds one.
  */
 import type { Socket } from 'node:net'
@@ -26,20 +27,34 @@ type Chunks = Array<{ chunk: unknown; encoding: BufferEncoding }>
 interface Writer {
   _write(chunk: unknown, encoding: BufferEncoding, callback: WriteCallback): void
   _writev?(chunks: Chunks, callback: WriteCallback): void
+  _destroy(error: Error | null, callback: (error?: Error | null) => void): void
+}
+/** a write waiting for the end of the poll; `run` is null once made */
+interface Held {
+  run: (() => void) | null
 }
 
 /** Writes held until the end of the current poll, then made in the order they were asked for. */
 export class WriteBatch {
-  private held: Array<() => void> = []
+  private held: Held[] = []
   private readonly release = () => {
     const batch = this.held
     this.held = []
-    for (const write of batch) write()
+    for (const h of batch) WriteBatch.make(h)
   }
 
-  hold(write: () => void): void {
+  private static make(h: Held | null): void {
+    const run = h?.run
+    if (!run) return
+    h!.run = null
+    run()
+  }
+
+  hold(write: () => void): Held {
     if (this.held.length === 0) setImmediate(this.release)
-    this.held.push(write)
+    const h: Held = { run: write }
+    this.held.push(h)
+    return h
   }
 
   /** route this socket's writes through the batch */
@@ -47,8 +62,24 @@ export class WriteBatch {
     const target = socket as unknown as Writer
     const write = target._write
     const writev = target._writev
-    target._write = (chunk, encoding, callback) => this.hold(() => write.call(target, chunk, encoding, callback))
-    if (writev) target._writev = (chunks, callback) => this.hold(() => writev.call(target, chunks, callback))
+    const destroy = target._destroy
+    // a Writable waits for a write's callback before its next write: at most one is held per socket
+    let pending: Held | null = null
+    target._write = (chunk, encoding, callback) => {
+      pending = this.hold(() => write.call(target, chunk, encoding, callback))
+    }
+    if (writev) {
+      target._writev = (chunks, callback) => {
+        pending = this.hold(() => writev.call(target, chunks, callback))
+      }
+    }
+    // a write asked for before the socket is destroyed still goes first: Node's answer to a
+    // malformed request (a 400 written by the clientError handler, then destroy) must reach the client
+    target._destroy = (error, callback) => {
+      WriteBatch.make(pending)
+      pending = null
+      destroy.call(target, error, callback)
+    }
   }
 }
 
