@@ -21,8 +21,10 @@ t.test('a remembered header stops working when its token expires', async (t) => 
 t.test('a header that differs from a remembered one by one character is verified on its own', async (t) => {
   const token = signToken(TEST_SECRET, { sub: user })
   t.equal((await get(`Bearer ${token}`)).statusCode, 200)
-  const last = token.at(-1) === 'A' ? 'B' : 'A'
-  t.equal((await get(`Bearer ${token.slice(0, -1)}${last}`)).statusCode, 401, 'a changed signature is refused')
+  // a character inside the signature (the last one carries two padding bits that base64url decoding drops)
+  const at = token.length - 10
+  const changed = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`
+  t.equal((await get(`Bearer ${changed}`)).statusCode, 401, 'a changed signature is refused')
   t.equal((await get(`Basic ${token}`)).statusCode, 401, 'and so is another scheme with the same token')
   t.equal((await get(`Bearer ${token}`)).statusCode, 200, 'the remembered header still works')
 })
