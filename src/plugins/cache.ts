@@ -379,13 +379,17 @@ export class ResilientCache {
    * it under a lease (generation-feed.ts), as for serving a local copy. Undefined otherwise.
    */
   leasedGeneration(userUuid: string): string | undefined {
-    if (this.feed === null || this.pendingBumps.size > 0 || !this.available()) return undefined
-    return this.feed.current(userUuid)
+    return this.pushedFeed()?.current(userUuid)
+  }
+
+  /** The feed, when what it pushed may be acted on: no bump waiting for replay, the store not cooling down. */
+  private pushedFeed(): GenerationFeed | null {
+    return this.feed === null || this.pendingBumps.size > 0 || !this.available() ? null : this.feed
   }
 
   private servesPushed(userUuid: string, copy: LocalCopy): boolean {
-    const feed = this.feed
-    if (feed === null || this.pendingBumps.size > 0 || !this.available() || !feed.fresh()) return false
+    const feed = this.pushedFeed()
+    if (feed === null || !feed.fresh()) return false
     // nothing this process knows about generations changed since the copy was last found current:
     // it still is, without looking the user up (with 10 000 users, a lookup in a cold map)
     if (copy.currentAt === feed.version) return true
@@ -447,11 +451,13 @@ export class ResilientCache {
    */
   private keepLocal(key: string, generation: string, value: Buffer | string): void {
     if (!this.local) return
-    if (!this.local.fits({ generation, value, split: undefined, currentAt: -1 }) && Math.random() * LOCAL_ADMIT_WHEN_FULL_ONE_IN >= 1) {
+    const copy: LocalCopy = { generation, value, split: undefined, currentAt: -1 }
+    if (!this.local.fits(copy) && Math.random() * LOCAL_ADMIT_WHEN_FULL_ONE_IN >= 1) {
       this.local.delete(key) // an older copy of the key is never served again: free it
       return
     }
-    this.local.set(key, { generation, value: typeof value === 'string' ? value : ownBytes(value), split: undefined, currentAt: -1 })
+    if (typeof value !== 'string') copy.value = ownBytes(value)
+    this.local.set(key, copy)
   }
 
   /** `entry` as bytes: a hit on the local copy then neither measures nor encodes it again */

@@ -106,12 +106,11 @@ export class LocalFirstRedisStore {
   }
 
   incr(key: string, cb: (error: Error | null, result: RateLimitResult | null) => void, timeWindow: number, max: number): void {
-    const k = key
     const now = this.now()
-    let state = this.keys.get(k)
+    let state = this.keys.get(key)
     if (state && now >= state.windowEnd) {
       // the window is over: what is still pending belonged to it
-      this.keys.delete(k)
+      this.keys.delete(key)
       state = undefined
     }
     if (state) {
@@ -122,7 +121,7 @@ export class LocalFirstRedisStore {
           state.queued = true
           state.sendAt = now + this.maxHoldMs
           state.sendFrom = Math.max(1, Math.ceil(this.margin(max) / 4))
-          this.queue.push([k, state])
+          this.queue.push([key, state])
         }
         this.schedule()
         cb(null, { current: counted, ttl: state.windowEnd - now })
@@ -130,8 +129,8 @@ export class LocalFirstRedisStore {
       }
     }
     // first request of a window, or near the limit: this one (and whatever is pending) now
-    const s: KeyState = state ?? { redisKey: this.prefix + k, shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false, sendAt: 0, sendFrom: 1 }
-    if (!state) this.keys.set(k, s)
+    const s: KeyState = state ?? { redisKey: this.prefix + key, shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false, sendAt: 0, sendFrom: 1 }
+    if (!state) this.keys.set(key, s)
     const delta = s.pending + 1
     s.pending = 0
     s.sending += delta
@@ -144,7 +143,7 @@ export class LocalFirstRedisStore {
       },
       (error: Error) => {
         s.sending -= delta
-        if (s.shared === 0 && s.sending === 0 && s.pending === 0 && this.keys.get(k) === s) this.keys.delete(k)
+        if (s.shared === 0 && s.sending === 0 && s.pending === 0 && this.keys.get(key) === s) this.keys.delete(key)
         this.options.onError?.(error)
         cb(error, null)
       }
