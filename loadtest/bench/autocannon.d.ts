@@ -41,6 +41,10 @@ declare module 'autocannon' {
     duration: number
     '2xx': number
   }
-  function autocannon(options: Options): Promise<Result>
+  /** an EventEmitter ('response': client, status, bytes, response time in ms) that is also a promise */
+  export interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): this
+  }
+  function autocannon(options: Options): Instance
   export default autocannon
 }

@@ -181,7 +181,7 @@ export function detectSuspectInColumns(resource: SuspectResource, record: Numeri
     const x = usableValue(rule, record[rule.field])
     if (x === null) continue
     const column = columns[rule.field] ?? []
-    const past = new Float64Array(column.length)
+    const past = scratchOf(column.length)
     let n = 0
     for (const value of column) {
       const usable = usableValue(rule, value)
@@ -192,6 +192,18 @@ export function detectSuspectInColumns(resource: SuspectResource, record: Numeri
     if (reason !== null) reasons.push(reason)
   }
   return reasons
+}
+
+/**
+ * One array reused by every `detectSuspectInColumns` call (each is synchronous and done with it
+ * before it returns): a 28-day baseline of 4 readings a day is 112 values, 896 bytes, beyond what
+ * V8 keeps on its heap (64 bytes), so a new array per field was a malloc'd backing store, freed by
+ * the garbage collector, 8 times per single write.
+ */
+let scratch = new Float64Array(256)
+function scratchOf(length: number): Float64Array {
+  if (scratch.length < length) scratch = new Float64Array(Math.max(length, scratch.length * 2))
+  return scratch
 }
 
 /** The reason `x` is suspect against the values of `window` (at least MIN_BASELINE_POINTS), or null. */
@@ -211,17 +223,19 @@ function judged(rule: BaselineRule, x: number, window: SortedWindow): string | n
  * so the results are identical, not approximations.
  */
 class SortedWindow {
-  private values: Float64Array = new Float64Array(64)
-  size = 0
-  /** `log`: medians and deviations are of ln(value) (right-skewed metrics) */
-  constructor(private readonly log: boolean) {}
+  /**
+   * `log`: medians and deviations are of ln(value) (right-skewed metrics); `values`: the first
+   * `size` are the window, ascending (the window keeps the array)
+   */
+  constructor(
+    private readonly log: boolean,
+    private values: Float64Array = new Float64Array(64),
+    public size = 0,
+  ) {}
 
   /** A window holding `sorted` (ascending; the window keeps the array). */
   static of(sorted: Float64Array, log: boolean): SortedWindow {
-    const window = new SortedWindow(log)
-    window.values = sorted
-    window.size = sorted.length
-    return window
+    return new SortedWindow(log, sorted, sorted.length)
   }
 
   private lowerBound(x: number): number {

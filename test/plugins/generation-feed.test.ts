@@ -100,6 +100,21 @@ if (!url) {
     t.ok(performance.now() - started < LEASE, 'no other process listens: the write answers at once')
   })
 
+  t.test('generations never repeat: not within one store, not across stores (processes) on one Redis', async (t) => {
+    const channel = `ht:generations:test-${randomUUID()}`
+    const stores = [new RedisStore(connect(), channel), new RedisStore(connect(), channel)]
+    const user = randomUUID()
+    const seen = new Set<string>()
+    for (let i = 0; i < 200; i++) {
+      const { generation } = await stores[i % 2]!.bump(`gen:${user}`)
+      t.notOk(seen.has(generation), `bump ${i} set a new generation`)
+      seen.add(generation)
+      // what the store set is what a reader of the key gets
+      t.equal(await stores[(i + 1) % 2]!.get(`gen:${user}`), generation)
+    }
+    t.equal(seen.size, 200)
+  })
+
   t.test('without a lease the process asks Redis', async (t) => {
     const A = await process_()
     const user = randomUUID()

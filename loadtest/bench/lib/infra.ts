@@ -57,7 +57,9 @@ export async function main(name: string, body: () => Promise<void>): Promise<voi
   } finally {
     await cleanup()
     clearTimeout(watchdog)
-    if (code === 0) rmSync(LOG_DIR, { recursive: true, force: true }) // kept only when something failed
+    // kept when something failed, or with BENCH_KEEP_LOGS=1 (e.g. for --trace-gc output)
+    if (code === 0 && process.env.BENCH_KEEP_LOGS !== '1') rmSync(LOG_DIR, { recursive: true, force: true })
+    else if (code === 0) console.error(`server logs kept: ${LOG_DIR}`)
   }
   process.exit(code)
 }

@@ -71,14 +71,47 @@ async function scrape(url: string | undefined): Promise<{ queries: number; hits:
 }
 
 /**
+ * Response times in ms as autocannon measures them (process.hrtime, fractions of a ms), kept whole:
+ * autocannon's own histogram records whole milliseconds, so at a p99 of 10–16 ms one millisecond
+ * of rounding moved a large/small ratio by 0.1.
+ */
+export class Latencies {
+  private values = new Float64Array(1 << 16)
+  private n = 0
+  add(ms: number): void {
+    if (this.n === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2)
+      grown.set(this.values)
+      this.values = grown
+    }
+    this.values[this.n++] = ms
+  }
+  get count(): number {
+    return this.n
+  }
+  /** p50, p99 (nearest rank) and mean, rounded to 0.01 ms; null without samples */
+  summary(): { p50: number; p99: number; mean: number } | null {
+    if (this.n === 0) return null
+    const sorted = this.values.slice(0, this.n).sort()
+    const rank = (q: number) => sorted[Math.min(this.n - 1, Math.max(0, Math.ceil(q * this.n) - 1))]!
+    let sum = 0
+    for (const v of sorted) sum += v
+    const r2 = (x: number) => Math.round(x * 100) / 100
+    return { p50: r2(rank(0.5)), p99: r2(rank(0.99)), mean: r2(sum / this.n) }
+  }
+}
+
+/**
  * One autocannon run. `seconds` is measured here, from the start to the last response: autocannon
  * reports a counted run (`amount`) only at its next one-second tick, so its own `duration` rounds
- * a 1.1 s run up to 2 s and understated every counted scenario's rate by up to a second.
+ * a 1.1 s run up to 2 s and understated every counted scenario's rate by up to a second. Latencies
+ * are taken from its `response` events (every response, as its own histogram counts them).
  */
 async function run(scenario: Scenario, length: { seconds: number } | { amount: number }, statuses?: Record<string, number>) {
   const started = process.hrtime.bigint()
   let last = started
-  const result = await autocannon({
+  const latencies = new Latencies()
+  const instance = autocannon({
     url: scenario.baseUrl,
     connections: scenario.connections ?? CONNECTIONS,
     pipelining: 1,
@@ -97,8 +130,11 @@ async function run(scenario: Scenario, length: { seconds: number } | { amount: n
       }
     ]
   })
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.add(ms))
+  const result = await instance
   const seconds = 'amount' in length ? Number(last - started) / 1e9 : result.duration
-  return { ...result, duration: seconds > 0 ? seconds : result.duration }
+  const exact = latencies.summary()
+  return { ...result, duration: seconds > 0 ? seconds : result.duration, latency: exact ? { ...result.latency, ...exact } : result.latency }
 }
 
 export async function measure(scenario: Scenario): Promise<Measured> {
