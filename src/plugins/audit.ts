@@ -12,6 +12,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { appendAudit, type AuditEntry } from '../repositories/audit.js'
+import type { Principal } from './auth.js'
 
 const FLUSH_EVERY_MS = 1000
 /** changes buffered before a flush is due (each is a row of its own) */
@@ -34,9 +35,18 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * What waits for the next flush: changes one row each, reads one row per key with a count and the
  * time of the key's last read.
  */
+/** One read row waiting for the next flush: its entry, the time of its last read, and the window it belongs to. */
+export interface ReadSlot {
+  readonly entry: AuditEntry
+  lastMs: number
+  readonly window: number
+}
+
 export class AuditBuffer {
   private changes: AuditEntry[] = []
-  private reads = new Map<string, { entry: AuditEntry; lastMs: number }>()
+  private reads = new Map<string, ReadSlot>()
+  /** counts the drains of the read rows: a slot of an earlier window is written already */
+  private window = 0
 
   constructor(private readonly limits = { changes: MAX_BUFFER, readKeys: MAX_READ_KEYS }) {}
 
@@ -57,8 +67,24 @@ export class AuditBuffer {
 
   /** The first read under `key` since the last flush; true when a flush is due. */
   firstRead(key: string, entry: AuditEntry, nowMs: number): boolean {
-    this.reads.set(key, { entry, lastMs: nowMs })
+    this.reads.set(key, { entry, lastMs: nowMs, window: this.window })
     return this.due()
+  }
+
+  /** The row `key` counts into until the next flush (undefined: none yet). */
+  slot(key: string): ReadSlot | undefined {
+    return this.reads.get(key)
+  }
+
+  /**
+   * Count one more read into `slot`, found earlier by `slot(key)`, without building and hashing
+   * its key again; false when the slot's rows were drained since (then count under the key).
+   */
+  countSlot(slot: ReadSlot, nowMs: number): boolean {
+    if (slot.window !== this.window) return false
+    slot.entry.count++
+    slot.lastMs = nowMs
+    return true
   }
 
   /** The rows to write now (the changes, and the read rows unless `reads` is false); those leave the buffer. */
@@ -71,6 +97,7 @@ export class AuditBuffer {
       rows.push(entry)
     }
     this.reads = new Map()
+    this.window++
     return rows
   }
 
@@ -150,6 +177,9 @@ export default fp(
     timer.unref()
     fastify.decorate('audit', { flush })
 
+    // each principal's last read row (principals are kept per token by the auth plugin): a client
+    // reading the same page again and again counts into it without a key built and hashed per read
+    const lastRead = new WeakMap<Principal, { target: string | null; method: string; status: number; route: string; slot: ReadSlot }>()
     fastify.addHook('onResponse', (request, reply, done) => {
       if (note(request, reply)) flush(false).then(() => done(), done)
       else done()
@@ -166,12 +196,18 @@ export default fp(
       if (!target && !route.includes('/batch')) return false // not about one user's data (e.g. algorithms)
       const action = actionOf(request.method, route)
       const status = reply.statusCode
+      const method = request.method
+      const now = Date.now()
       let key: string | undefined
       if (action === 'read') {
-        key = `${principal.sub} ${principal.role} ${target} ${request.method} ${status} ${route}`
-        if (buffer.countRead(key, Date.now())) return false
+        const last = lastRead.get(principal)
+        if (last !== undefined && last.target === target && last.status === status && last.route === route && last.method === method && buffer.countSlot(last.slot, now)) return false
+        key = `${principal.sub} ${principal.role} ${target} ${method} ${status} ${route}`
+        if (buffer.countRead(key, now)) {
+          lastRead.set(principal, { target, method, status, route, slot: buffer.slot(key)! })
+          return false
+        }
       }
-      const now = Date.now()
       const entry: AuditEntry = {
         at: new Date(now),
         actor_sub: principal.sub,
@@ -185,7 +221,10 @@ export default fp(
         count: 1,
         last_at: null
       }
-      return key === undefined ? buffer.change(entry) : buffer.firstRead(key, entry, now)
+      if (key === undefined) return buffer.change(entry)
+      const due = buffer.firstRead(key, entry, now)
+      lastRead.set(principal, { target, method, status, route, slot: buffer.slot(key)! })
+      return due
     }
     fastify.addHook('onClose', async () => {
       clearInterval(timer)

@@ -81,3 +81,36 @@ t.test('drain(false) leaves the read rows counting; readsFull at the read-key li
   t.same(rows.map((r) => [r.target_user_uuid, r.count, r.last_at?.getTime() ?? null]), [['a', 3, 3], ['c', 1, null], ['d', 1, null]])
   t.equal(buffer.size, 0)
 })
+
+t.test('a slot counts further reads of its row until the drain; after it, it refuses and the key starts a new row', async (t) => {
+  const buffer = new AuditBuffer()
+  t.equal(buffer.slot('a'), undefined, 'no row yet')
+  buffer.firstRead('a', entry('a'), 1000)
+  const slot = buffer.slot('a')!
+  t.ok(slot)
+  t.ok(buffer.countSlot(slot, 1001))
+  t.ok(buffer.countSlot(slot, 1002))
+  t.ok(buffer.countRead('a', 1003), 'the key still finds the same row')
+  const first = buffer.drain()
+  t.equal(first.length, 1)
+  t.equal(first[0]!.count, 4, 'slot and key counts land in one row')
+  t.equal(first[0]!.last_at?.getTime(), 1003)
+  t.notOk(buffer.countSlot(slot, 2000), 'a drained slot refuses: its row is written already')
+  t.equal(buffer.size, 0, 'and nothing was buffered by the refused count')
+  buffer.firstRead('a', entry('a'), 2001)
+  t.ok(buffer.countSlot(buffer.slot('a')!, 2002))
+  const second = buffer.drain()
+  t.equal(second.length, 1)
+  t.equal(second[0]!.count, 2, 'the new window counts only its own reads')
+  t.same(buffer.drain(false), [], 'a drain of changes only keeps nothing of the reads either')
+})
+
+t.test('a drain of changes only leaves the read slots counting', async (t) => {
+  const buffer = new AuditBuffer()
+  buffer.firstRead('a', entry('a'), 0)
+  const slot = buffer.slot('a')!
+  buffer.change(entry('b', 'create'))
+  t.equal(buffer.drain(false).length, 1, 'the change is written')
+  t.ok(buffer.countSlot(slot, 5), 'the read row is still waiting: the slot counts')
+  t.equal(buffer.drain()[0]!.count, 2)
+})

@@ -28,3 +28,23 @@ t.test('the one-second flush writes the changes and keeps counting the reads; an
   const log = await app.inject({ method: 'GET', url: `/api/audit-log?user_uuid=${user}`, headers: adminAuth() })
   t.equal(log.json().items.filter((e: { action: string }) => e.action === 'read').length, 2, 'the audit log shows the read made just before')
 })
+
+t.test('one principal reading several users, routes and statuses: a row per (target, route, status), each counting its own reads', async (t) => {
+  const [a, b] = [await createUser(app), await createUser(app)]
+  const admin = adminAuth()
+  await app.audit.flush()
+  const sequence = [`/api/users/${a}`, `/api/users/${a}`, `/api/users/${b}`, `/api/users/${a}`, `/api/bio-metrics/${a}`, `/api/users/${b}`, `/api/bio-metrics/${a}`, `/api/users/${a}`]
+  for (const url of sequence) t.equal((await app.inject({ method: 'GET', url, headers: admin })).statusCode, 200, url)
+  // a 404 of the same route and target is a row of its own
+  t.equal((await app.inject({ method: 'GET', url: `/api/bio-metrics/${a}/2020-01-01T00:00:00.000Z`, headers: admin })).statusCode, 404)
+  await app.audit.flush()
+  const rows = (await app.db.writer.selectFrom('audit_log' as never).select(['target_user_uuid', 'route', 'status', 'count'] as never)
+    .where('action' as never, '=', 'read' as never).where('target_user_uuid' as never, 'in', [a, b] as never).execute()) as Array<{ target_user_uuid: string; route: string; status: number; count: number }>
+  const counts = Object.fromEntries(rows.map((r) => [`${r.target_user_uuid === a ? 'a' : 'b'} ${r.route} ${r.status}`, r.count]))
+  t.same(counts, {
+    'a /api/users/:user_uuid 200': 4,
+    'b /api/users/:user_uuid 200': 2,
+    'a /api/bio-metrics/:user_uuid 200': 2,
+    'a /api/bio-metrics/:user_uuid/:recorded 404': 1
+  })
+})
