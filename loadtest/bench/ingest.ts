@@ -75,7 +75,7 @@ await main('bench:ingest', async () => {
   const perSide = envInt('BENCH_INGEST_USERS', 50)
   const postgres = await startPostgres()
   const url = await postgres.createDatabase('ingest')
-  log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
+  log(`Node ${process.version}, database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
   const uuids = await seedUsers(url, { users: perSide * 2, days: 30, bioPerDay: 4 })
   const apiUsers = uuids.slice(0, perSide).map(toSeeded)
   const directUsers = uuids.slice(perSide)

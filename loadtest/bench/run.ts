@@ -53,7 +53,7 @@ await main('bench', async () => {
   const started = Date.now()
   const postgres = await startPostgres()
   const databaseUrl = await postgres.createDatabase('run')
-  log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
+  log(`Node ${process.version}, database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}`)
   const uuids = await seedUsers(databaseUrl, { users: envInt('BENCH_USERS', 1000), days: 90, bioPerDay: 4, log })
   await createScratchTable(databaseUrl)
   const users = uuids.map(toSeeded)

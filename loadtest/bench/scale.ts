@@ -95,7 +95,7 @@ await main('bench:scale', async () => {
   const bigUsers = envInt('BENCH_SCALE_USERS', 10_000)
   const smallUsers = envInt('BENCH_SCALE_SMALL_USERS', 100)
   const postgres = await startPostgres()
-  log(`database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}, Accept-Encoding: ${acceptEncoding}`)
+  log(`Node ${process.version}, database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}, Accept-Encoding: ${acceptEncoding}`)
   const small = await startSide('small', await seed(postgres, 'small', smallUsers, days))
   const large = await startSide('large', await seed(postgres, 'large', bigUsers, days))
   // both APIs stay up; the sides alternate (small, large, small, large, ...) so drift in the

@@ -43,8 +43,10 @@ const INCRBY_WINDOWS = `
 type IncrMany = (keys: string[], args: Array<number>) => Promise<number[]>
 
 interface KeyState {
+  /** the key as given (the store's map key) */
+  readonly key: string
   /** the counter's Redis key (the store's prefix and the key) */
-  redisKey: string
+  readonly redisKey: string
   /** the shared count as Redis last answered it (includes everything flushed before that answer) */
   shared: number
   /** counted here, not yet sent */
@@ -83,8 +85,13 @@ const SWEEP_EVERY_MS = 10_000
 export class LocalFirstRedisStore {
   /** by the key as given (without the prefix: a key the caller keeps is then hashed once, not per request) */
   private readonly keys = new Map<string, KeyState>()
-  /** keys with counts to send: a flush looks at these only, not at every key of the window (10 000s with many users) */
-  private queue: Array<[string, KeyState]> = []
+  /**
+   * keys with counts to send: a flush looks at these only, not at every key of the window (10 000s
+   * with many users). Two arrays used in turn, so a flush every 100 ms allocates no new list (and
+   * no pair per queued key), which with 10 000 users would outlive young-generation collections.
+   */
+  private queue: KeyState[] = []
+  private spare: KeyState[] = []
   private sweptAt: number
   private timer: NodeJS.Timeout | null = null
   private readonly incrWindows: IncrMany
@@ -121,7 +128,7 @@ export class LocalFirstRedisStore {
           state.queued = true
           state.sendAt = now + this.maxHoldMs
           state.sendFrom = Math.max(1, Math.ceil(this.margin(max) / 4))
-          this.queue.push([key, state])
+          this.queue.push(state)
         }
         this.schedule()
         cb(null, { current: counted, ttl: state.windowEnd - now })
@@ -129,7 +136,7 @@ export class LocalFirstRedisStore {
       }
     }
     // first request of a window, or near the limit: this one (and whatever is pending) now
-    const s: KeyState = state ?? { redisKey: this.prefix + key, shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false, sendAt: 0, sendFrom: 1 }
+    const s: KeyState = state ?? { key, redisKey: this.prefix + key, shared: 0, pending: 0, sending: 0, windowEnd: Number.POSITIVE_INFINITY, windowMs: timeWindow, queued: false, sendAt: 0, sendFrom: 1 }
     if (!state) this.keys.set(key, s)
     const delta = s.pending + 1
     s.pending = 0
@@ -162,25 +169,26 @@ export class LocalFirstRedisStore {
       for (const [k, s] of this.keys) if (now >= s.windowEnd) this.keys.delete(k)
     }
     const queued = this.queue
-    this.queue = []
-    const batch: Array<{ key: string; state: KeyState; delta: number }> = []
-    for (const entry of queued) {
-      const [k, s] = entry
+    this.queue = this.spare
+    const batch: Array<{ state: KeyState; delta: number }> = []
+    for (const s of queued) {
       if (!all && now < s.sendAt && s.pending < s.sendFrom && now < s.windowEnd) {
-        this.queue.push(entry)
+        this.queue.push(s)
         continue
       }
       s.queued = false
       if (now >= s.windowEnd) {
         // the window is over: what is still pending belonged to it
-        if (this.keys.get(k) === s) this.keys.delete(k)
+        if (this.keys.get(s.key) === s) this.keys.delete(s.key)
         continue
       }
       if (s.pending === 0) continue
-      batch.push({ key: k, state: s, delta: s.pending })
+      batch.push({ state: s, delta: s.pending })
       s.sending += s.pending
       s.pending = 0
     }
+    queued.length = 0
+    this.spare = queued
     if (this.queue.length > 0) this.schedule()
     if (batch.length === 0) return
     try {
