@@ -179,7 +179,8 @@ export default fp(
 
     // each principal's last read row (principals are kept per token by the auth plugin): a client
     // reading the same page again and again counts into it without a key built and hashed per read
-    const lastRead = new WeakMap<Principal, { target: string | null; method: string; status: number; route: string; slot: ReadSlot }>()
+    // (the slot's entry says which row it is: no object of its own per principal and window)
+    const lastRead = new WeakMap<Principal, ReadSlot>()
     fastify.addHook('onResponse', (request, reply, done) => {
       if (note(request, reply)) flush(false).then(() => done(), done)
       else done()
@@ -201,10 +202,10 @@ export default fp(
       let key: string | undefined
       if (action === 'read') {
         const last = lastRead.get(principal)
-        if (last !== undefined && last.target === target && last.status === status && last.route === route && last.method === method && buffer.countSlot(last.slot, now)) return false
+        if (last !== undefined && last.entry.target_user_uuid === target && last.entry.status === status && last.entry.route === route && last.entry.method === method && buffer.countSlot(last, now)) return false
         key = `${principal.sub} ${principal.role} ${target} ${method} ${status} ${route}`
         if (buffer.countRead(key, now)) {
-          lastRead.set(principal, { target, method, status, route, slot: buffer.slot(key)! })
+          lastRead.set(principal, buffer.slot(key)!)
           return false
         }
       }
@@ -223,7 +224,7 @@ export default fp(
       }
       if (key === undefined) return buffer.change(entry)
       const due = buffer.firstRead(key, entry, now)
-      lastRead.set(principal, { target, method, status, route, slot: buffer.slot(key)! })
+      lastRead.set(principal, buffer.slot(key)!)
       return due
     }
     fastify.addHook('onClose', async () => {
