@@ -32,21 +32,30 @@ export const ROWS_PER_STATEMENT = 500
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
- * What waits for the next flush: changes one row each, reads one row per key with a count and the
- * time of the key's last read.
+ * One key's read row: who read whose data by which route with which status (`entry`), and this
+ * window's count, first and last read and the first read's request id. Slots outlive their window:
+ * a key read again in the next window counts into the same slot (no new key, entry and slot per
+ * window: with 10 000 users those were ~400 bytes per user and route every AUDIT_READ_FLUSH_MS, 40 %
+ * of what the API promoted to the old generation under bench:scale). A slot not read for a whole
+ * window is dropped at the next drain.
  */
-/** One read row waiting for the next flush: its entry, the time of its last read, and the window it belongs to. */
 export interface ReadSlot {
   readonly entry: AuditEntry
+  /** reads in the current window (0: none yet) */
+  count: number
+  firstMs: number
   lastMs: number
-  readonly window: number
+  requestId: string
+  /** dropped from the buffer: counts go under the key again */
+  dropped: boolean
 }
 
+/** What waits for the next flush: changes one row each, reads one row per key and window. */
 export class AuditBuffer {
   private changes: AuditEntry[] = []
-  private reads = new Map<string, ReadSlot>()
-  /** counts the drains of the read rows: a slot of an earlier window is written already */
-  private window = 0
+  private readonly reads = new Map<string, ReadSlot>()
+  /** slots with reads in the current window */
+  private activeReads = 0
 
   constructor(private readonly limits = { changes: MAX_BUFFER, readKeys: MAX_READ_KEYS }) {}
 
@@ -56,54 +65,73 @@ export class AuditBuffer {
     return this.due()
   }
 
-  /** Count one more read under `key`; false when the key has no row yet (then `firstRead`). */
-  countRead(key: string, nowMs: number): boolean {
-    const seen = this.reads.get(key)
-    if (!seen) return false
-    seen.entry.count++
-    seen.lastMs = nowMs
+  /**
+   * Count one more read under `key`; false when the key has no slot (then `firstRead`). A slot's
+   * first read of a window gives the window's row its time and `requestId` (default: the entry's).
+   */
+  countRead(key: string, nowMs: number, requestId?: string): boolean {
+    const slot = this.reads.get(key)
+    if (!slot) return false
+    this.count(slot, nowMs, requestId)
     return true
   }
 
-  /** The first read under `key` since the last flush; true when a flush is due. */
+  /** The first read under `key` (it has no slot); true when a flush is due. */
   firstRead(key: string, entry: AuditEntry, nowMs: number): boolean {
-    this.reads.set(key, { entry, lastMs: nowMs, window: this.window })
+    this.reads.set(key, { entry, count: 1, firstMs: nowMs, lastMs: nowMs, requestId: entry.request_id, dropped: false })
+    this.activeReads++
     return this.due()
   }
 
-  /** The row `key` counts into until the next flush (undefined: none yet). */
+  /** The slot `key` counts into (undefined: none). */
   slot(key: string): ReadSlot | undefined {
     return this.reads.get(key)
   }
 
   /**
    * Count one more read into `slot`, found earlier by `slot(key)`, without building and hashing
-   * its key again; false when the slot's rows were drained since (then count under the key).
+   * its key again; false when the slot was dropped since (then count under the key).
    */
-  countSlot(slot: ReadSlot, nowMs: number): boolean {
-    if (slot.window !== this.window) return false
-    slot.entry.count++
-    slot.lastMs = nowMs
+  countSlot(slot: ReadSlot, nowMs: number, requestId?: string): boolean {
+    if (slot.dropped) return false
+    this.count(slot, nowMs, requestId)
     return true
   }
 
-  /** The rows to write now (the changes, and the read rows unless `reads` is false); those leave the buffer. */
+  private count(slot: ReadSlot, nowMs: number, requestId: string | undefined): void {
+    if (slot.count === 0) {
+      slot.firstMs = nowMs
+      slot.requestId = requestId ?? slot.entry.request_id
+      this.activeReads++
+    }
+    slot.count++
+    slot.lastMs = nowMs
+  }
+
+  /**
+   * The rows to write now (the changes, and the read rows unless `reads` is false); those leave
+   * the buffer. Read slots stay for the next window; those without a read in this one are dropped.
+   */
   drain(reads = true): AuditEntry[] {
     const rows = this.changes
     this.changes = []
     if (!reads) return rows
-    for (const { entry, lastMs } of this.reads.values()) {
-      if (entry.count > 1) entry.last_at = new Date(lastMs)
-      rows.push(entry)
+    for (const [key, slot] of this.reads) {
+      if (slot.count === 0) {
+        slot.dropped = true
+        this.reads.delete(key)
+        continue
+      }
+      rows.push({ ...slot.entry, at: new Date(slot.firstMs), request_id: slot.requestId, count: slot.count, last_at: slot.count > 1 ? new Date(slot.lastMs) : null })
+      slot.count = 0
     }
-    this.reads = new Map()
-    this.window++
+    this.activeReads = 0
     return rows
   }
 
-  /** True when the read keys reached their limit: their rows must be written now. */
+  /** True when the read keys of this window reached their limit: their rows must be written now. */
   get readsFull(): boolean {
-    return this.reads.size >= this.limits.readKeys
+    return this.activeReads >= this.limits.readKeys
   }
 
   /** Rows a failed flush could not write: kept for the next one, bounded so an outage can't exhaust memory. */
@@ -112,7 +140,7 @@ export class AuditBuffer {
   }
 
   get size(): number {
-    return this.changes.length + this.reads.size
+    return this.changes.length + this.activeReads
   }
 
   private due(): boolean {
@@ -145,6 +173,8 @@ function uuidIn(source: unknown): string | undefined {
   const u = (source as { user_uuid?: unknown } | null | undefined)?.user_uuid
   return typeof u === 'string' && UUID_RE.test(u) ? u : undefined
 }
+
+const requestIdOf = (request: FastifyRequest): string => String(request.id).slice(0, 128)
 
 function actionOf(method: string, route: string): AuditEntry['action'] {
   if (route.endsWith('/export')) return 'export'
@@ -202,9 +232,9 @@ export default fp(
       let key: string | undefined
       if (action === 'read') {
         const last = lastRead.get(principal)
-        if (last !== undefined && last.entry.target_user_uuid === target && last.entry.status === status && last.entry.route === route && last.entry.method === method && buffer.countSlot(last, now)) return false
+        if (last !== undefined && last.entry.target_user_uuid === target && last.entry.status === status && last.entry.route === route && last.entry.method === method && buffer.countSlot(last, now, requestIdOf(request))) return false
         key = `${principal.sub} ${principal.role} ${target} ${method} ${status} ${route}`
-        if (buffer.countRead(key, now)) {
+        if (buffer.countRead(key, now, requestIdOf(request))) {
           lastRead.set(principal, buffer.slot(key)!)
           return false
         }
@@ -218,7 +248,7 @@ export default fp(
         method: request.method,
         route,
         status,
-        request_id: String(request.id).slice(0, 128),
+        request_id: requestIdOf(request),
         count: 1,
         last_at: null
       }
