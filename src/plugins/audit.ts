@@ -113,20 +113,30 @@ export class AuditBuffer {
    * the buffer. Read slots stay for the next window; those without a read in this one are dropped.
    */
   drain(reads = true): AuditEntry[] {
-    const rows = this.changes
+    const rows = this.drainRows(reads)
+    return rows.slice(0, rows.length)
+  }
+
+  /**
+   * `drain`, with the read rows made only when asked for (`slice`): a statement's 500 at a time, so
+   * 20 000 read rows do not all live until the last of their INSERTs is done.
+   */
+  drainRows(reads = true): RowSource {
+    const changes = this.changes
     this.changes = []
-    if (!reads) return rows
+    if (!reads) return changes
+    const window = new ReadRows()
     for (const [key, slot] of this.reads) {
       if (slot.count === 0) {
         slot.dropped = true
         this.reads.delete(key)
         continue
       }
-      rows.push({ ...slot.entry, at: new Date(slot.firstMs), request_id: slot.requestId, count: slot.count, last_at: slot.count > 1 ? new Date(slot.lastMs) : null })
+      window.add(slot)
       slot.count = 0
     }
     this.activeReads = 0
-    return rows
+    return changes.length === 0 ? window : new Concat(changes, window)
   }
 
   /** True when the read keys of this window reached their limit: their rows must be written now. */
@@ -148,11 +158,61 @@ export class AuditBuffer {
   }
 }
 
+/** Rows that are made when sliced: an array, or a window's read rows (`ReadRows`). */
+export interface RowSource {
+  readonly length: number
+  slice(from: number, to?: number): AuditEntry[]
+}
+
+/** One window's read rows as the slots' figures at the drain; a row object exists only once sliced. */
+class ReadRows implements RowSource {
+  private readonly slots: ReadSlot[] = []
+  private readonly counts: number[] = []
+  private readonly firsts: number[] = []
+  private readonly lasts: number[] = []
+  private readonly requestIds: string[] = []
+
+  add(slot: ReadSlot): void {
+    this.slots.push(slot)
+    this.counts.push(slot.count)
+    this.firsts.push(slot.firstMs)
+    this.lasts.push(slot.lastMs)
+    this.requestIds.push(slot.requestId)
+  }
+
+  get length(): number {
+    return this.slots.length
+  }
+
+  slice(from: number, to = this.slots.length): AuditEntry[] {
+    const rows: AuditEntry[] = []
+    for (let i = Math.max(0, from); i < Math.min(to, this.slots.length); i++) {
+      const count = this.counts[i]!
+      rows.push({ ...this.slots[i]!.entry, at: new Date(this.firsts[i]!), request_id: this.requestIds[i]!, count, last_at: count > 1 ? new Date(this.lasts[i]!) : null })
+    }
+    return rows
+  }
+}
+
+/** `a` then `b`. */
+class Concat implements RowSource {
+  constructor(private readonly a: RowSource, private readonly b: RowSource) {}
+  get length(): number {
+    return this.a.length + this.b.length
+  }
+  slice(from: number, to = this.length): AuditEntry[] {
+    const n = this.a.length
+    if (to <= n) return this.a.slice(from, to)
+    if (from >= n) return this.b.slice(from - n, to - n)
+    return [...this.a.slice(from, n), ...this.b.slice(0, to - n)]
+  }
+}
+
 /**
  * Write `rows` in statements of ROWS_PER_STATEMENT, one after the other (requests run between
  * them). On a failed statement: that statement's rows and all after it, with the error.
  */
-export async function writeInStatements(rows: AuditEntry[], append: (rows: AuditEntry[]) => Promise<void>): Promise<{ rest: AuditEntry[]; error: unknown } | null> {
+export async function writeInStatements(rows: RowSource, append: (rows: AuditEntry[]) => Promise<void>): Promise<{ rest: AuditEntry[]; error: unknown } | null> {
   for (let from = 0; from < rows.length; from += ROWS_PER_STATEMENT) {
     try {
       await append(rows.slice(from, from + ROWS_PER_STATEMENT))
@@ -195,7 +255,7 @@ export default fp(
       const now = Date.now()
       const withReads = reads || buffer.readsFull || now - readsFlushedAt >= readFlushMs
       if (withReads) readsFlushedAt = now
-      const batch = buffer.drain(withReads)
+      const batch = buffer.drainRows(withReads)
       if (batch.length === 0) return
       const failed = await writeInStatements(batch, (rows) => appendAudit(fastify.db.writer, rows))
       if (failed) {

@@ -136,3 +136,36 @@ t.test('a drain of changes only leaves the read slots counting', async (t) => {
   t.ok(buffer.countSlot(slot, 5), 'the read row is still waiting: the slot counts')
   t.equal(buffer.drain()[0]!.count, 2)
 })
+
+t.test('drainRows: changes first, then the read rows, made only when sliced, in statements of 500; a failure returns the rest', async (t) => {
+  const buffer = new AuditBuffer({ changes: 10_000, readKeys: 10_000 })
+  for (let i = 0; i < 3; i++) buffer.change(entry(`c${i}`, 'create'))
+  for (let u = 0; u < 1200; u++) {
+    buffer.firstRead(`u${u}`, { ...entry(`u${u}`), request_id: `r${u}` }, 1000 + u)
+    if (u % 2 === 0) buffer.countRead(`u${u}`, 5000 + u, 'later')
+  }
+  const source = buffer.drainRows()
+  t.equal(source.length, 1203)
+  t.equal(buffer.size, 0, 'the buffer is empty once drained')
+  // reads after the drain belong to the next window, not to the drained rows
+  buffer.countRead('u0', 9000, 'next')
+  const all = source.slice(0)
+  t.same(all.slice(0, 3).map((r) => r.action), ['create', 'create', 'create'], 'the changes come first')
+  const u0 = all.find((r) => r.target_user_uuid === 'u0')!
+  t.same([u0.count, u0.at.getTime(), u0.last_at?.getTime(), u0.request_id], [2, 1000, 5000, 'r0'], 'a read row as of the drain')
+  const u1 = all.find((r) => r.target_user_uuid === 'u1')!
+  t.same([u1.count, u1.last_at], [1, null])
+  t.same(source.slice(2, 5).map((r) => r.target_user_uuid), ['c2', 'u0', 'u1'], 'a slice across the changes and the reads')
+  t.not(source.slice(3, 4)[0], source.slice(3, 4)[0], 'rows are made when sliced')
+
+  const written: string[] = []
+  let calls = 0
+  const failed = await writeInStatements(source, async (rows) => {
+    if (++calls === 2) throw new Error('database away')
+    written.push(...rows.map((r) => r.target_user_uuid!))
+  })
+  t.equal(written.length, ROWS_PER_STATEMENT, 'the first statement went in')
+  t.equal(failed?.rest.length, 1203 - ROWS_PER_STATEMENT, 'the failed statement and all after it come back')
+  t.equal(failed?.rest[0]!.target_user_uuid, all[ROWS_PER_STATEMENT]!.target_user_uuid)
+  t.same(buffer.drain().map((r) => [r.target_user_uuid, r.count, r.request_id]), [['u0', 1, 'next']], 'the next window counts on its own')
+})
