@@ -66,14 +66,14 @@ export class AuditBuffer {
   }
 
   /**
-   * Count one more read under `key`; false when the key has no slot (then `firstRead`). A slot's
-   * first read of a window gives the window's row its time and `requestId` (default: the entry's).
+   * Count one more read under `key`: its slot, or undefined when the key has none (then
+   * `firstRead`). A slot's first read of a window gives the window's row its time and `requestId`
+   * (default: the entry's).
    */
-  countRead(key: string, nowMs: number, requestId?: string): boolean {
+  countRead(key: string, nowMs: number, requestId?: string): ReadSlot | undefined {
     const slot = this.reads.get(key)
-    if (!slot) return false
-    this.count(slot, nowMs, requestId)
-    return true
+    if (slot) this.count(slot, nowMs, requestId)
+    return slot
   }
 
   /** The first read under `key` (it has no slot); true when a flush is due. */
@@ -166,14 +166,14 @@ export interface RowSource {
 
 /** One window's read rows as the slots' figures at the drain; a row object exists only once sliced. */
 class ReadRows implements RowSource {
-  private readonly slots: ReadSlot[] = []
+  private readonly entries: AuditEntry[] = []
   private readonly counts: number[] = []
   private readonly firsts: number[] = []
   private readonly lasts: number[] = []
   private readonly requestIds: string[] = []
 
   add(slot: ReadSlot): void {
-    this.slots.push(slot)
+    this.entries.push(slot.entry)
     this.counts.push(slot.count)
     this.firsts.push(slot.firstMs)
     this.lasts.push(slot.lastMs)
@@ -181,14 +181,14 @@ class ReadRows implements RowSource {
   }
 
   get length(): number {
-    return this.slots.length
+    return this.entries.length
   }
 
-  slice(from: number, to = this.slots.length): AuditEntry[] {
+  slice(from: number, to = this.entries.length): AuditEntry[] {
     const rows: AuditEntry[] = []
-    for (let i = Math.max(0, from); i < Math.min(to, this.slots.length); i++) {
+    for (let i = Math.max(0, from); i < Math.min(to, this.entries.length); i++) {
       const count = this.counts[i]!
-      rows.push({ ...this.slots[i]!.entry, at: new Date(this.firsts[i]!), request_id: this.requestIds[i]!, count, last_at: count > 1 ? new Date(this.lasts[i]!) : null })
+      rows.push({ ...this.entries[i]!, at: new Date(this.firsts[i]!), request_id: this.requestIds[i]!, count, last_at: count > 1 ? new Date(this.lasts[i]!) : null })
     }
     return rows
   }
@@ -288,14 +288,16 @@ export default fp(
       const action = actionOf(request.method, route)
       const status = reply.statusCode
       const method = request.method
+      const requestId = requestIdOf(request)
       const now = Date.now()
       let key: string | undefined
       if (action === 'read') {
         const last = lastRead.get(principal)
-        if (last !== undefined && last.entry.target_user_uuid === target && last.entry.status === status && last.entry.route === route && last.entry.method === method && buffer.countSlot(last, now, requestIdOf(request))) return false
+        if (last !== undefined && last.entry.target_user_uuid === target && last.entry.status === status && last.entry.route === route && last.entry.method === method && buffer.countSlot(last, now, requestId)) return false
         key = `${principal.sub} ${principal.role} ${target} ${method} ${status} ${route}`
-        if (buffer.countRead(key, now, requestIdOf(request))) {
-          lastRead.set(principal, buffer.slot(key)!)
+        const slot = buffer.countRead(key, now, requestId)
+        if (slot) {
+          lastRead.set(principal, slot)
           return false
         }
       }
@@ -305,10 +307,10 @@ export default fp(
         actor_role: principal.role,
         action,
         target_user_uuid: target,
-        method: request.method,
+        method,
         route,
         status,
-        request_id: requestIdOf(request),
+        request_id: requestId,
         count: 1,
         last_at: null
       }

@@ -86,14 +86,14 @@ export class LocalFirstRedisStore {
   /** by the key as given (without the prefix: a key the caller keeps is then hashed once, not per request) */
   private readonly keys = new Map<string, KeyState>()
   /**
-   * keys with counts to send (the first `queued` of `queue`): a flush looks at these only, not at
+   * keys with counts to send (the first `queueLength` of `queue`): a flush looks at these only, not at
    * every key of the window (10 000s with many users). Two arrays used in turn and never shortened,
    * so a flush every 100 ms allocates nothing: a list regrown from empty each time (and a pair per
    * key, as before) was new memory that, with 10 000 users queued, lived through young-generation
    * collections and was copied by each.
    */
   private queue: KeyState[] = []
-  private queued = 0
+  private queueLength = 0
   private spare: KeyState[] = []
   private sweptAt: number
   private timer: NodeJS.Timeout | null = null
@@ -131,7 +131,7 @@ export class LocalFirstRedisStore {
           state.queued = true
           state.sendAt = now + this.maxHoldMs
           state.sendFrom = Math.max(1, Math.ceil(this.margin(max) / 4))
-          this.queue[this.queued++] = state
+          this.queue[this.queueLength++] = state
         }
         this.schedule()
         cb(null, { current: counted, ttl: state.windowEnd - now })
@@ -172,14 +172,14 @@ export class LocalFirstRedisStore {
       for (const [k, s] of this.keys) if (now >= s.windowEnd) this.keys.delete(k)
     }
     const list = this.queue
-    const n = this.queued
+    const n = this.queueLength
     this.queue = this.spare
-    this.queued = 0
+    this.queueLength = 0
     const batch: Array<{ state: KeyState; delta: number }> = []
     for (let i = 0; i < n; i++) {
       const s = list[i]!
       if (!all && now < s.sendAt && s.pending < s.sendFrom && now < s.windowEnd) {
-        this.queue[this.queued++] = s
+        this.queue[this.queueLength++] = s
         continue
       }
       s.queued = false
@@ -194,7 +194,7 @@ export class LocalFirstRedisStore {
       s.pending = 0
     }
     this.spare = list
-    if (this.queued > 0) this.schedule()
+    if (this.queueLength > 0) this.schedule()
     if (batch.length === 0) return
     try {
       const answers = await this.incrWindows(batch.map((b) => b.state.redisKey), [...batch.map((b) => b.delta), ...batch.map((b) => b.state.windowMs)])

@@ -86,14 +86,14 @@ if (!url) {
     let now = 1_000_000
     const prefix = `test-rl:${randomUUID()}:`
     const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
-    const state = store as unknown as { keys: Map<string, unknown>; queued: number }
+    const state = store as unknown as { keys: Map<string, unknown>; queueLength: number }
     for (let u = 0; u < 50; u++) for (let i = 0; i < 3; i++) await incr(store, `u${u}`, 5_000, 1000)
-    t.equal(state.queued, 50, 'each key counted locally is queued once')
+    t.equal(state.queueLength, 50, 'each key counted locally is queued once')
     await store.flush()
-    t.equal(state.queued, 0)
+    t.equal(state.queueLength, 0)
     t.same(await Promise.all([0, 49].map((u) => redis.get(`${prefix}u${u}`))), ['3', '3'], 'the counts reached Redis')
     await incr(store, 'u7', 5_000, 1000)
-    t.equal(state.queued, 1, 'the next flush sends one key, not the window\'s 50')
+    t.equal(state.queueLength, 1, 'the next flush sends one key, not the window\'s 50')
     await store.flush()
     t.equal(await redis.get(`${prefix}u7`), '4')
     t.equal(state.keys.size, 50)
@@ -107,21 +107,21 @@ if (!url) {
     let now = 1_000_000
     const prefix = `test-rl:${randomUUID()}:`
     const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
-    const state = store as unknown as { queued: number }
+    const state = store as unknown as { queueLength: number }
     // max 1000: margin 100, a key is due with 25 pending
     for (const key of ['slow', 'busy']) await incr(store, key, 60_000, 1000) // the first of a window asks Redis
     await incr(store, 'slow', 60_000, 1000)
     for (let i = 0; i < 25; i++) await incr(store, 'busy', 60_000, 1000)
     await store.flush(false)
     t.same(await Promise.all(['slow', 'busy'].map((k) => redis.get(`${prefix}${k}`))), ['1', '26'], 'the busy key went at once; the slow one is held')
-    t.equal(state.queued, 1, 'and stays queued')
+    t.equal(state.queueLength, 1, 'and stays queued')
     now += 999
     await store.flush(false)
     t.equal(await redis.get(`${prefix}slow`), '1', 'held for up to a second')
     now += 1
     await store.flush(false)
     t.equal(await redis.get(`${prefix}slow`), '2', 'sent a second after its first count')
-    t.equal(state.queued, 0)
+    t.equal(state.queueLength, 0)
     for (let i = 0; i < 3; i++) await incr(store, 'busy', 60_000, 1000)
     await store.flush()
     t.equal(await redis.get(`${prefix}busy`), '29', 'an explicit flush (shutdown) sends every key')

@@ -75,7 +75,7 @@ async function scrape(url: string | undefined): Promise<{ queries: number; hits:
  * autocannon's own histogram records whole milliseconds, so at a p99 of 10–16 ms one millisecond
  * of rounding moved a large/small ratio by 0.1.
  */
-export class Latencies {
+class Latencies {
   private values = new Float64Array(1 << 16)
   private n = 0
   add(ms: number): void {
@@ -85,9 +85,6 @@ export class Latencies {
       this.values = grown
     }
     this.values[this.n++] = ms
-  }
-  get count(): number {
-    return this.n
   }
   /** p50, p99 (nearest rank) and mean, rounded to 0.01 ms; null without samples */
   summary(): { p50: number; p99: number; mean: number } | null {
