@@ -20,7 +20,10 @@
  * Then the inline score computation for a 1-year vs a 1-week (and a 35-day) history
  * (lib/score-latency.ts), in this process with the servers stopped. docs/benchmarks.md explains
  * every column.
- * Knobs: BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_CONNECTIONS (50),
+ * Each ratio's scenario and ceiling are measured interleaved, in slices of BENCH_SLICE seconds
+ * (lib/load.ts, measureInterleaved): the cached reads with the bare routes, the uncached read with
+ * SELECT 1, the single POST with the INSERT route; the batch on its own.
+ * Knobs: BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_SLICE (2 s; 0: one run per scenario), BENCH_CONNECTIONS (50),
  * BENCH_BATCH_CONNECTIONS (4), BENCH_USERS (1000: 360 000 records, enough for three rounds of
  * first reads; a record read again is a second read, which the cache stores), BENCH_ROUNDS (1; >1 reports medians),
  * BENCH_SCORE_ITERATIONS (300), BENCH_ONLY (scenario keys), BENCH_SKIP_SCORE, DB_POOL_MAX.
@@ -28,7 +31,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RequestParams } from 'autocannon'
 import { envInt, main, startBare, startPostgres, startService, type Child } from './lib/infra.js'
-import { atLeast, atMost, checkTable, enforce, combine, environment, fmt, measure, saveResult, scenarioTable, table, type Check, type Measured, type Scenario } from './lib/load.js'
+import { atLeast, atMost, checkTable, enforce, combine, environment, fmt, measureInterleaved, saveResult, scenarioTable, table, type Check, type Measured, type Scenario } from './lib/load.js'
 import { measureScoreLatency, type ScoreLatency } from './lib/score-latency.js'
 import { reading } from './lib/readings.js'
 import { createScratchTable, prime, sampleRecords, seedUsers, toSeeded } from './lib/seed.js'
@@ -76,38 +79,39 @@ await main('bench', async () => {
   const get = (path: string, auth?: string): RequestParams => ({ method: 'GET', path, headers: auth ? { authorization: auth } : {} })
   // as browsers, mobile HTTP stacks and k6 send it: the cache's gzip form of the same answer
   const gzipped = (request: RequestParams): RequestParams => ({ ...request, headers: { ...request.headers, 'accept-encoding': 'gzip' } })
-  const scenarios: Array<Omit<Scenario, 'baseUrl'> & { key: string; server: Child }> = [
-    { key: 'bare', name: 'a. bare route (ceiling)', server: bare, next: () => get('/bench/bare') },
-    { key: 'bareScoreSize', name: `a2. bare route, ${fmt(scoreBytes / 1024, 1)} KB body (info)`, server: bare, next: () => get(`/bench/bare?bytes=${scoreBytes}`) },
-    { key: 'bareListSize', name: `a3. bare route, ${fmt(listBytes / 1024, 1)} KB body (info)`, server: bare, next: () => get(`/bench/bare?bytes=${listBytes}`) },
-    ...(bareBatched ? [{ key: 'bareBatched', name: 'a4. bare route with write batching (info)', server: bareBatched, next: () => get('/bench/bare') }] : []),
-    { key: 'score', name: 'b. cached score GET', server: service, next: () => {
+  // `group`: scenarios measured interleaved (measureInterleaved): each ratio's two ends share one
+  const scenarios: Array<Omit<Scenario, 'baseUrl'> & { key: string; server: Child; group: 'cached' | 'uncached' | 'write' | 'batch' }> = [
+    { key: 'bare', group: 'cached', name: 'a. bare route (ceiling)', server: bare, next: () => get('/bench/bare') },
+    { key: 'bareScoreSize', group: 'cached', name: `a2. bare route, ${fmt(scoreBytes / 1024, 1)} KB body (info)`, server: bare, next: () => get(`/bench/bare?bytes=${scoreBytes}`) },
+    { key: 'bareListSize', group: 'cached', name: `a3. bare route, ${fmt(listBytes / 1024, 1)} KB body (info)`, server: bare, next: () => get(`/bench/bare?bytes=${listBytes}`) },
+    ...(bareBatched ? [{ key: 'bareBatched', group: 'cached' as const, name: 'a4. bare route with write batching (info)', server: bareBatched, next: () => get('/bench/bare') }] : []),
+    { key: 'score', group: 'cached', name: 'b. cached score GET', server: service, next: () => {
       const u = nextUser()
       return get(`/api/get_health_score?user_uuid=${u.uuid}`, u.auth)
     } },
-    { key: 'list', name: 'c. cached list GET (limit=50)', server: service, next: () => {
+    { key: 'list', group: 'cached', name: 'c. cached list GET (limit=50)', server: service, next: () => {
       const u = nextUser()
       return get(`/api/bio-metrics/${u.uuid}?limit=50`, u.auth)
     } },
-    { key: 'scoreGz', name: 'b2. cached score GET, gzip (info)', server: service, next: () => {
+    { key: 'scoreGz', group: 'cached', name: 'b2. cached score GET, gzip (info)', server: service, next: () => {
       const u = nextUser()
       return gzipped(get(`/api/get_health_score?user_uuid=${u.uuid}`, u.auth))
     } },
-    { key: 'listGz', name: 'c2. cached list GET, gzip (info)', server: service, next: () => {
+    { key: 'listGz', group: 'cached', name: 'c2. cached list GET, gzip (info)', server: service, next: () => {
       const u = nextUser()
       return gzipped(get(`/api/bio-metrics/${u.uuid}?limit=50`, u.auth))
     } },
-    { key: 'select1', name: 'e. SELECT 1 route (ceiling)', server: bare, next: () => get('/bench/select1') },
-    { key: 'uncached', name: 'd. uncached single-record GET', server: service, next: () => {
+    { key: 'select1', group: 'uncached', name: 'e. SELECT 1 route (ceiling)', server: bare, next: () => get('/bench/select1') },
+    { key: 'uncached', group: 'uncached', name: 'd. uncached single-record GET', server: service, next: () => {
       const r = records[recordIndex++ % records.length]!
       return get(`/api/bio-metrics/${r.user_uuid}/${encodeURIComponent(r.recorded)}`, tokenOf.get(r.user_uuid))
     } },
-    { key: 'insert', name: 'g. one-row INSERT route (ceiling)', server: bare, next: () => ({ method: 'POST', path: '/bench/insert', headers: json(), body: JSON.stringify(reading(randomUUID())) }) },
-    { key: 'post', name: 'f. single POST', server: service, next: () => {
+    { key: 'insert', group: 'write', name: 'g. one-row INSERT route (ceiling)', server: bare, next: () => ({ method: 'POST', path: '/bench/insert', headers: json(), body: JSON.stringify(reading(randomUUID())) }) },
+    { key: 'post', group: 'write', name: 'f. single POST', server: service, next: () => {
       const u = nextUser()
       return { method: 'POST', path: '/api/bio-metrics/', headers: json(u.auth), body: JSON.stringify(reading(u.uuid)) }
     } },
-    { key: 'batch', name: `h. batch POST (${BATCH_SIZE} items)`, server: service, connections: envInt('BENCH_BATCH_CONNECTIONS', 4), itemsPerRequest: BATCH_SIZE, timeout: 60, sizedByCount: true, next: () => {
+    { key: 'batch', group: 'batch', name: `h. batch POST (${BATCH_SIZE} items)`, server: service, connections: envInt('BENCH_BATCH_CONNECTIONS', 4), itemsPerRequest: BATCH_SIZE, timeout: 60, sizedByCount: true, next: () => {
       const u = nextUser()
       const items = Array.from({ length: BATCH_SIZE }, () => reading(u.uuid))
       return { method: 'POST', path: '/api/bio-metrics/batch', headers: json(u.auth), body: JSON.stringify({ items }) }
@@ -123,7 +127,11 @@ await main('bench', async () => {
     // the writes of the previous round made those users' scores and pages stale: read them once more
     log(`round ${round}/${rounds}: priming (one score and one list read per user), then a warm-up and a bounded run per scenario`)
     await prime(service.url, users, 8, selected.some((s) => s.key.endsWith('Gz')) ? ['identity', 'gzip'] : ['identity'])
-    for (const s of selected) runs.get(s.key)!.push(await measure({ ...s, baseUrl: s.server.url, metricsUrl: s.server.metricsUrl }))
+    for (const group of new Set(selected.map((s) => s.group))) {
+      const members = selected.filter((s) => s.group === group)
+      const measuredGroup = await measureInterleaved(members.map((s) => ({ ...s, baseUrl: s.server.url, metricsUrl: s.server.metricsUrl })))
+      members.forEach((s, i) => runs.get(s.key)!.push(measuredGroup[i]!))
+    }
   }
   const uncachedRepeats = Math.max(0, recordIndex - records.length)
   const results = selected.map((s) => combine(runs.get(s.key)!))

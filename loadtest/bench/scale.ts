@@ -4,16 +4,17 @@
  * (365) days, and BENCH_SCALE_SMALL_USERS (100) users × the same days; each day has
  * BENCH_SCALE_BIO_PER_DAY (1) bio-metric reading, one activity and one sleep record. For each
  * database: start the API on it and read every user's score and first list page once (so the runs
- * read warm: stored scores / the read cache). Then, alternating small and large for BENCH_ROUNDS
- * (3; one noisy round then cannot decide the median) rounds, drive the score read and the list read (limit=50), rotating over all of that
- * database's users in random order; each figure is the median of its rounds. The p99 ratio
+ * read warm: stored scores / the read cache). Then, for BENCH_ROUNDS (3; one noisy round then
+ * cannot decide the median) rounds, drive the score read and the list read (limit=50) on both
+ * sides, interleaved in slices of BENCH_SLICE seconds (lib/load.ts, measureInterleaved), rotating
+ * over all of that database's users in random order; each figure is the median of its rounds. The p99 ratio
  * large / small is the figure (target ≤ 1.3). With the defaults the run takes about 8 minutes on
  * 2 cores (seeding ~3, priming 10 000 scores ~3); lower BENCH_SCALE_USERS for a quicker look (the
  * ratio then says less). The reads send `Accept-Encoding: BENCH_ACCEPT_ENCODING` (gzip, as browsers,
  * mobile HTTP stacks and k6 do by default; `identity` for uncompressed answers).
  */
 import { envInt, main, startPostgres, startService, type Child, type PgServer } from './lib/infra.js'
-import { atMost, checkTable, enforce, combine, environment, fmt, measure, saveResult, table, type Check, type Measured } from './lib/load.js'
+import { atMost, checkTable, enforce, combine, environment, fmt, measureInterleaved, saveResult, table, type Check, type Measured, type Scenario } from './lib/load.js'
 import { prime, seedUsers, toSeeded, type SeededUser, withClient } from './lib/seed.js'
 
 const log = (message: string) => console.log(message)
@@ -77,16 +78,18 @@ async function startSide(label: string, seeded: Seeded): Promise<Running> {
   return { label, seeded, service, users, next: { i: 0, j: 0 }, runs: { score: [], list: [] } }
 }
 
-async function measureSide(side: Running): Promise<void> {
+function reads(side: Running): [score: Scenario, list: Scenario] {
   const { users, next, service } = side
-  side.runs.score.push(await measure({ name: `${side.label}: cached score GET`, baseUrl: service.url, metricsUrl: service.metricsUrl, next: () => {
-    const u = users[next.i++ % users.length]!
-    return { method: 'GET', path: `/api/get_health_score?user_uuid=${u.uuid}`, headers: { authorization: u.auth, 'accept-encoding': acceptEncoding } }
-  } }))
-  side.runs.list.push(await measure({ name: `${side.label}: cached list GET`, baseUrl: service.url, metricsUrl: service.metricsUrl, next: () => {
-    const u = users[next.j++ % users.length]!
-    return { method: 'GET', path: `/api/bio-metrics/${u.uuid}?limit=50`, headers: { authorization: u.auth, 'accept-encoding': acceptEncoding } }
-  } }))
+  return [
+    { name: `${side.label}: cached score GET`, baseUrl: service.url, metricsUrl: service.metricsUrl, next: () => {
+      const u = users[next.i++ % users.length]!
+      return { method: 'GET', path: `/api/get_health_score?user_uuid=${u.uuid}`, headers: { authorization: u.auth, 'accept-encoding': acceptEncoding } }
+    } },
+    { name: `${side.label}: cached list GET`, baseUrl: service.url, metricsUrl: service.metricsUrl, next: () => {
+      const u = users[next.j++ % users.length]!
+      return { method: 'GET', path: `/api/bio-metrics/${u.uuid}?limit=50`, headers: { authorization: u.auth, 'accept-encoding': acceptEncoding } }
+    } }
+  ]
 }
 
 await main('bench:scale', async () => {
@@ -98,13 +101,19 @@ await main('bench:scale', async () => {
   log(`Node ${process.version}, database: ${postgres.kind} PostgreSQL, redis: ${process.env.REDIS_URL ? 'REDIS_URL' : 'in-process cache'}, Accept-Encoding: ${acceptEncoding}`)
   const small = await startSide('small', await seed(postgres, 'small', smallUsers, days))
   const large = await startSide('large', await seed(postgres, 'large', bigUsers, days))
-  // both APIs stay up; the sides alternate (small, large, small, large, ...) so drift in the
-  // machine's load hits both alike, and each figure is the median of its rounds
+  // both APIs stay up; each round measures the four reads interleaved in slices (small score, large
+  // score, small list, large list, ...), so drift in the machine's speed hits both sides alike, and
+  // each figure is the median of its rounds
   const rounds = envInt('BENCH_ROUNDS', 3)
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round}/${rounds}`)
-    await measureSide(small)
-    await measureSide(large)
+    const [smallScore, smallList] = reads(small)
+    const [largeScore, largeList] = reads(large)
+    const [a, b, c, d] = await measureInterleaved([smallScore, largeScore, smallList, largeList])
+    small.runs.score.push(a!)
+    large.runs.score.push(b!)
+    small.runs.list.push(c!)
+    large.runs.list.push(d!)
   }
   await Promise.all([small.service.stop(), large.service.stop()])
   const sides: Side[] = [small, large].map((x) => ({

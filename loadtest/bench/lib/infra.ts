@@ -21,9 +21,11 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`
 export const LOG_DIR = mkdtempSync(path.join(os.tmpdir(), 'ht-bench-logs-'))
 
-export const envInt = (name: string, fallback: number) => {
-  const value = Number(process.env[name])
-  return Number.isFinite(value) && value > 0 ? value : fallback
+/** A numeric knob: its value when set and at least `min` (1; 0 where 0 means "off"), else `fallback`. */
+export const envInt = (name: string, fallback: number, min = 1) => {
+  const raw = process.env[name]
+  const value = Number(raw)
+  return raw !== undefined && raw.trim() !== '' && Number.isFinite(value) && value >= min ? value : fallback
 }
 
 // ---------- cleanup and the time bound ----------

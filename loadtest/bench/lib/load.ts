@@ -11,8 +11,10 @@ import autocannon, { type RequestParams } from 'autocannon'
 import { REPO_ROOT, envInt } from './infra.js'
 
 export const DURATION_S = envInt('BENCH_DURATION', 10)
-export const WARMUP_S = envInt('BENCH_WARMUP', 2)
+export const WARMUP_S = envInt('BENCH_WARMUP', 2, 0)
 export const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50)
+/** interleaved measurements run in slices of about this many seconds (0: one run per scenario) */
+export const SLICE_S = envInt('BENCH_SLICE', 2, 0)
 
 export interface Scenario {
   name: string
@@ -98,16 +100,36 @@ class Latencies {
   }
 }
 
+/** What the runs of one scenario add up to: one run, or the slices of an interleaved measurement. */
+interface Tally {
+  seconds: number
+  answered: number
+  ok: number
+  non2xx: number
+  socketErrors: number
+  unanswered: number
+  timeouts: number
+  statuses: Record<string, number>
+  latencies: Latencies
+  /** server counters, summed over the runs (null: the scenario has no metrics URL) */
+  counters: { queries: number; hits: number; misses: number; cpu: number } | null
+}
+
+const newTally = (scenario: Scenario): Tally => ({
+  seconds: 0, answered: 0, ok: 0, non2xx: 0, socketErrors: 0, unanswered: 0, timeouts: 0, statuses: {}, latencies: new Latencies(),
+  counters: scenario.metricsUrl ? { queries: 0, hits: 0, misses: 0, cpu: 0 } : null
+})
+
 /**
  * One autocannon run. `seconds` is measured here, from the start to the last response: autocannon
  * reports a counted run (`amount`) only at its next one-second tick, so its own `duration` rounds
  * a 1.1 s run up to 2 s and understated every counted scenario's rate by up to a second. Latencies
- * are taken from its `response` events (every response, as its own histogram counts them).
+ * are taken from its `response` events (every response, as its own histogram counts them). With a
+ * tally, the run's responses, latencies and statuses are added to it.
  */
-async function run(scenario: Scenario, length: { seconds: number } | { amount: number }, statuses?: Record<string, number>) {
+async function run(scenario: Scenario, length: { seconds: number } | { amount: number }, tally?: Tally) {
   const started = process.hrtime.bigint()
   let last = started
-  const latencies = new Latencies()
   const instance = autocannon({
     url: scenario.baseUrl,
     connections: scenario.connections ?? CONNECTIONS,
@@ -122,62 +144,127 @@ async function run(scenario: Scenario, length: { seconds: number } | { amount: n
         },
         onResponse: (status) => {
           last = process.hrtime.bigint()
-          if (statuses) statuses[status] = (statuses[status] ?? 0) + 1
+          if (tally) tally.statuses[status] = (tally.statuses[status] ?? 0) + 1
         }
       }
     ]
   })
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.add(ms))
+  if (tally) instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => tally.latencies.add(ms))
   const result = await instance
   const seconds = 'amount' in length ? Number(last - started) / 1e9 : result.duration
-  const exact = latencies.summary()
-  return { ...result, duration: seconds > 0 ? seconds : result.duration, latency: exact ? { ...result.latency, ...exact } : result.latency }
+  return { ...result, duration: seconds > 0 ? seconds : result.duration }
 }
 
-export async function measure(scenario: Scenario): Promise<Measured> {
-  process.stdout.write(`  ${scenario.name} ... `)
+/** The warm-up; returns the length of the measured run (a counted one for `sizedByCount`). */
+async function warmUp(scenario: Scenario): Promise<{ seconds: number } | { amount: number }> {
   const seconds = scenario.duration ?? DURATION_S
   const connections = scenario.connections ?? CONNECTIONS
-  let length: { seconds: number } | { amount: number } = { seconds }
   if (scenario.sizedByCount) {
-    // warm-up: two requests per connection (the first ones are cold), timed by the second pair
+    // two requests per connection (the first ones are cold), timed by the second pair
     await run(scenario, { amount: connections })
     const perRequest = Math.max((await run(scenario, { amount: connections })).duration, 0.001)
-    length = { amount: connections * Math.min(Math.max(Math.round(seconds / perRequest), 2), 10_000) }
-  } else if (WARMUP_S > 0) await run(scenario, { seconds: WARMUP_S })
-  const statuses: Record<string, number> = {}
+    return { amount: connections * Math.min(Math.max(Math.round(seconds / perRequest), 2), 10_000) }
+  }
+  if (WARMUP_S > 0) await run(scenario, { seconds: WARMUP_S })
+  return { seconds }
+}
+
+/** One measured run of `length`, added to `tally` with the server's counters around it. */
+async function measuredRun(scenario: Scenario, length: { seconds: number } | { amount: number }, tally: Tally): Promise<void> {
   const before = await scrape(scenario.metricsUrl)
-  const r = await run(scenario, length, statuses)
+  const r = await run(scenario, length, tally)
   const after = await scrape(scenario.metricsUrl)
-  const requests = r['2xx'] + r.non2xx
+  const answered = r['2xx'] + r.non2xx
   // a timed run ends with up to one request per connection in flight; a counted run with none
-  const inFlight = 'amount' in length ? 0 : connections
-  const unanswered = Math.max(0, (r.requests.sent ?? requests) - requests - r.errors - inFlight)
-  const measured: Measured = {
+  const inFlight = 'amount' in length ? 0 : scenario.connections ?? CONNECTIONS
+  tally.unanswered += Math.max(0, (r.requests.sent ?? answered) - answered - r.errors - inFlight)
+  tally.seconds += r.duration
+  tally.answered += answered
+  tally.ok += r['2xx']
+  tally.non2xx += r.non2xx
+  tally.socketErrors += r.errors
+  tally.timeouts += r.timeouts
+  if (tally.counters && before && after) {
+    tally.counters.queries += after.queries - before.queries
+    tally.counters.hits += after.hits - before.hits
+    tally.counters.misses += after.misses - before.misses
+    tally.counters.cpu += after.cpu - before.cpu
+  }
+}
+
+function measured(scenario: Scenario, tally: Tally): Measured {
+  const requests = tally.answered
+  const latency = tally.latencies.summary() ?? { p50: 0, p99: 0, mean: 0 }
+  const m: Measured = {
     name: scenario.name,
     connections: scenario.connections ?? CONNECTIONS,
-    duration_s: r.duration,
+    duration_s: tally.seconds,
     requests,
-    rps: requests / r.duration,
-    p50_ms: r.latency.p50,
-    p99_ms: r.latency.p99,
-    mean_ms: r.latency.mean,
-    errors: r.non2xx + r.errors + unanswered,
-    non2xx: r.non2xx,
-    socket_errors: r.errors,
-    unanswered,
-    timeouts: r.timeouts,
-    statuses
+    rps: tally.seconds > 0 ? requests / tally.seconds : 0,
+    p50_ms: latency.p50,
+    p99_ms: latency.p99,
+    mean_ms: latency.mean,
+    errors: tally.non2xx + tally.socketErrors + tally.unanswered,
+    non2xx: tally.non2xx,
+    socket_errors: tally.socketErrors,
+    unanswered: tally.unanswered,
+    timeouts: tally.timeouts,
+    statuses: tally.statuses
   }
-  if (scenario.itemsPerRequest) measured.rows_per_s = (r['2xx'] * scenario.itemsPerRequest) / r.duration
-  if (before && after && requests > 0) {
-    measured.db_queries_per_request = (after.queries - before.queries) / requests
-    measured.server_cpu_us_per_request = ((after.cpu - before.cpu) * 1e6) / requests
-    const lookups = after.hits - before.hits + after.misses - before.misses
-    if (lookups > 0) measured.cache_hit_ratio = (after.hits - before.hits) / lookups
+  if (scenario.itemsPerRequest) m.rows_per_s = (tally.ok * scenario.itemsPerRequest) / tally.seconds
+  const c = tally.counters
+  if (c && requests > 0) {
+    m.db_queries_per_request = c.queries / requests
+    m.server_cpu_us_per_request = (c.cpu * 1e6) / requests
+    if (c.hits + c.misses > 0) m.cache_hit_ratio = c.hits / (c.hits + c.misses)
   }
-  console.log(`${fmt(measured.rps, measured.rps < 10 ? 2 : 0)} req/s, p50 ${measured.p50_ms} ms, p99 ${measured.p99_ms} ms, errors ${measured.errors}${measured.errors ? ` ${JSON.stringify(statuses)}` : ''}`)
-  return measured
+  return m
+}
+
+const report = (m: Measured) =>
+  `${fmt(m.rps, m.rps < 10 ? 2 : 0)} req/s, p50 ${m.p50_ms} ms, p99 ${m.p99_ms} ms, errors ${m.errors}${m.errors ? ` ${JSON.stringify(m.statuses)}` : ''}`
+
+/** One scenario: a warm-up, then one measured run of BENCH_DURATION (or the sized count). */
+export async function measure(scenario: Scenario): Promise<Measured> {
+  process.stdout.write(`  ${scenario.name} ... `)
+  const tally = newTally(scenario)
+  await measuredRun(scenario, await warmUp(scenario), tally)
+  const m = measured(scenario, tally)
+  console.log(report(m))
+  return m
+}
+
+/**
+ * Scenarios compared with each other, measured interleaved: after each one's warm-up, their runs
+ * are cut into slices of about BENCH_SLICE seconds (2) taken in turn — a, b, c, a, b, c, ... —
+ * until each has run BENCH_DURATION. This machine's speed drifts by up to 2× within minutes (the
+ * same code's server CPU per request doubles); back-to-back 10 s runs put a scenario and its
+ * ceiling in different phases, slices put both in every phase alike. Each figure sums its slices
+ * (req/s = responses ÷ time, p50/p99 over every response). One scenario, counted runs
+ * (`sizedByCount`) or BENCH_SLICE=0: run one after the other, as `measure`.
+ */
+export async function measureInterleaved(scenarios: Scenario[]): Promise<Measured[]> {
+  const timed = scenarios.filter((s) => !s.sizedByCount)
+  if (SLICE_S <= 0 || timed.length < 2) {
+    const out: Measured[] = []
+    for (const s of scenarios) out.push(await measure(s))
+    return out
+  }
+  const tallies = new Map(scenarios.map((s) => [s, newTally(s)]))
+  const lengths = new Map<Scenario, { seconds: number } | { amount: number }>()
+  for (const s of scenarios) lengths.set(s, await warmUp(s))
+  const seconds = Math.max(...timed.map((s) => s.duration ?? DURATION_S))
+  const slices = Math.max(1, Math.round(seconds / SLICE_S))
+  console.log(`  interleaved in ${slices} slices: ${timed.map((s) => s.name).join(', ')}`)
+  for (let k = 0; k < slices; k++) {
+    for (const s of timed) await measuredRun(s, { seconds: (s.duration ?? DURATION_S) / slices }, tallies.get(s)!)
+  }
+  for (const s of scenarios.filter((x) => x.sizedByCount)) await measuredRun(s, lengths.get(s)!, tallies.get(s)!)
+  return scenarios.map((s) => {
+    const m = measured(s, tallies.get(s)!)
+    console.log(`  ${s.name} ... ${report(m)}`)
+    return m
+  })
 }
 
 /** Several rounds of one scenario: medians of the rates and latencies, sums of the counts. */
