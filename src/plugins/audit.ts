@@ -26,9 +26,11 @@ const MAX_READ_KEYS = 20_000
 /**
  * rows per INSERT of a flush: the rows' JSON is built on the event loop, and with thousands of
  * readers a second one statement for all of them stalled every request for 12–27 ms once a second
- * (7 000 rows, 2 MB of JSON, on a 2.1 GHz VM); statements of 500 rows stall it ~1–2 ms each
+ * (7 000 rows, 2 MB of JSON, on a 2.1 GHz VM). Statements of 500 rows (172 KB) took 1.2 ms warm,
+ * but under bench:scale's 10 000 users (20 000 read rows per window) a CPU profile showed stretches
+ * of 4–10 ms each; 100 rows keep a stretch well under a millisecond, for 20 statements a second
  */
-export const ROWS_PER_STATEMENT = 500
+export const ROWS_PER_STATEMENT = 100
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
@@ -118,7 +120,7 @@ export class AuditBuffer {
   }
 
   /**
-   * `drain`, with the read rows made only when asked for (`slice`): a statement's 500 at a time, so
+   * `drain`, with the read rows made only when asked for (`slice`): a statement's rows at a time, so
    * 20 000 read rows do not all live until the last of their INSERTs is done.
    */
   drainRows(reads = true): RowSource {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { LocalFirstRedisStore, type RateLimitResult } from '../../src/plugins/rate-limit-store.js'
+import { KEYS_PER_CALL, LocalFirstRedisStore, type RateLimitResult } from '../../src/plugins/rate-limit-store.js'
 
 const url = process.env.REDIS_URL
 if (!url) {
@@ -125,6 +125,70 @@ if (!url) {
     for (let i = 0; i < 3; i++) await incr(store, 'busy', 60_000, 1000)
     await store.flush()
     t.equal(await redis.get(`${prefix}busy`), '29', 'an explicit flush (shutdown) sends every key')
+    store.close()
+  })
+
+  t.test('a timed flush takes the keys in the order they became due and stops at the first not due', async (t) => {
+    let now = 1_000_000
+    const prefix = `test-rl:${randomUUID()}:`
+    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
+    const state = store as unknown as { queueLength: number; queueHead: number; queueTail: number; queue: unknown[] }
+    const get = (k: string) => redis.get(`${prefix}${k}`)
+    // max 1000: margin 100, due with 25 pending; the first request of a key's window asks Redis
+    for (const k of ['a', 'b', 'busy']) await incr(store, k, 60_000, 1000)
+    await incr(store, 'a', 60_000, 1000) // queued at t, due at t + 1 s
+    now += 400
+    await incr(store, 'b', 60_000, 1000) // queued at t + 0.4 s
+    await incr(store, 'busy', 60_000, 1000) // queued after b...
+    for (let i = 0; i < 24; i++) await incr(store, 'busy', 60_000, 1000) // ...and urgent from its 25th
+    await store.flush(false)
+    t.same(await Promise.all(['a', 'b', 'busy'].map(get)), ['1', '1', '26'], 'only the urgent key went, ahead of its turn')
+    t.equal(state.queueLength, 2)
+    for (let i = 0; i < 3; i++) await incr(store, 'busy', 60_000, 1000) // queued again, behind b
+    now += 600
+    await store.flush(false)
+    t.same(await Promise.all(['a', 'b', 'busy'].map(get)), ['2', '1', '26'], 'a is due; b, queued later, is not')
+    now += 400
+    await store.flush(false)
+    t.same(await Promise.all(['a', 'b', 'busy'].map(get)), ['2', '2', '29'], 'then b, and busy\'s second queueing (its first entry was stale)')
+    t.equal(state.queueLength, 0)
+    t.equal(state.queueHead, 0, 'an empty queue starts over at the front')
+    t.equal(state.queueTail, 0)
+    store.close()
+  })
+
+  t.test('a queue that never empties is moved to the front instead of growing', async (t) => {
+    let now = 1_000_000
+    const prefix = `test-rl:${randomUUID()}:`
+    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
+    const state = store as unknown as { queueLength: number; queue: unknown[] }
+    const keys = Array.from({ length: 400 }, (_, i) => `k${i}`)
+    for (const k of keys) await incr(store, k, 600_000, 1_000_000) // first of the window: asks Redis
+    // 40 steps of 100 ms: each step counts the 400 keys once more; each key waits a second to be sent
+    let expected = 1
+    for (let step = 0; step < 40; step++) {
+      for (const k of keys) await incr(store, k, 600_000, 1_000_000)
+      expected++
+      now += 100
+      await store.flush(false)
+      t.ok(state.queueLength <= keys.length, 'each key queued at most once')
+    }
+    t.ok(state.queue.length <= 3 * keys.length, `the queue's array stays bounded (${state.queue.length} slots for ${keys.length} keys)`)
+    await store.flush()
+    t.same(new Set(await Promise.all(keys.map((k) => redis.get(`${prefix}${k}`)))), new Set([String(expected)]), 'every count reached Redis once')
+    store.close()
+  })
+
+  t.test('a flush of more keys than one script call takes sends them all', async (t) => {
+    const prefix = `test-rl:${randomUUID()}:`
+    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000 })
+    const n = 2 * KEYS_PER_CALL + 7
+    for (let u = 0; u < n; u++) for (let i = 0; i < 2; i++) await incr(store, `u${u}`, 60_000, 1000)
+    const before = await commands()
+    await store.flush()
+    t.equal((await commands()) - before, 0, 'the store\'s connection is not this test\'s counted one')
+    const values = await Promise.all(Array.from({ length: n }, (_, u) => redis.get(`${prefix}u${u}`)))
+    t.same(new Set(values), new Set(['2']), `all ${n} keys' counts arrived`)
     store.close()
   })
 
