@@ -31,6 +31,11 @@ const MAX_READ_KEYS = 20_000
  * of 4–10 ms each; 100 rows keep a stretch well under a millisecond, for 20 statements a second
  */
 export const ROWS_PER_STATEMENT = 100
+/**
+ * read slots remembered per principal: an app alternating between its score and a list or two
+ * found only the last one and built and hashed a ~130-character key for every other read
+ */
+const RECENT_READ_SLOTS = 4
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
@@ -269,10 +274,11 @@ export default fp(
     timer.unref()
     fastify.decorate('audit', { flush })
 
-    // each principal's last read row (principals are kept per token by the auth plugin): a client
-    // reading the same page again and again counts into it without a key built and hashed per read
-    // (the slot's entry says which row it is: no object of its own per principal and window)
-    const lastRead = new WeakMap<Principal, ReadSlot>()
+    // each principal's most recent read rows (principals are kept per token by the auth plugin): a
+    // client reading the same few things again and again (its score, a list, another list) counts
+    // into them without a key built and hashed per read (a slot's entry says which row it is: no
+    // object of its own per principal and window)
+    const lastRead = new WeakMap<Principal, ReadSlot[]>()
     fastify.addHook('onResponse', (request, reply, done) => {
       if (note(request, reply)) flush(false).then(() => done(), done)
       else done()
@@ -293,13 +299,18 @@ export default fp(
       const requestId = requestIdOf(request)
       const now = Date.now()
       let key: string | undefined
+      let recent: ReadSlot[] | undefined
       if (action === 'read') {
-        const last = lastRead.get(principal)
-        if (last !== undefined && last.entry.target_user_uuid === target && last.entry.status === status && last.entry.route === route && last.entry.method === method && buffer.countSlot(last, now, requestId)) return false
+        recent = lastRead.get(principal)
+        if (recent === undefined) lastRead.set(principal, (recent = []))
+        for (const slot of recent) {
+          const e = slot.entry
+          if (e.target_user_uuid === target && e.status === status && e.route === route && e.method === method && buffer.countSlot(slot, now, requestId)) return false
+        }
         key = `${principal.sub} ${principal.role} ${target} ${method} ${status} ${route}`
         const slot = buffer.countRead(key, now, requestId)
         if (slot) {
-          lastRead.set(principal, slot)
+          remember(recent, slot)
           return false
         }
       }
@@ -318,8 +329,14 @@ export default fp(
       }
       if (key === undefined) return buffer.change(entry)
       const due = buffer.firstRead(key, entry, now)
-      lastRead.set(principal, buffer.slot(key)!)
+      remember(recent!, buffer.slot(key)!)
       return due
+    }
+    /** `slot` first among a principal's recent read slots (at most RECENT_READ_SLOTS) */
+    function remember(recent: ReadSlot[], slot: ReadSlot): void {
+      if (recent.length < RECENT_READ_SLOTS) recent.push(slot)
+      for (let i = recent.length - 1; i > 0; i--) recent[i] = recent[i - 1]!
+      recent[0] = slot
     }
     fastify.addHook('onClose', async () => {
       clearInterval(timer)

@@ -48,3 +48,24 @@ t.test('one principal reading several users, routes and statuses: a row per (tar
     'a /api/bio-metrics/:user_uuid/:recorded 404': 1
   })
 })
+
+t.test('a principal cycling through more reads than it has recent slots: every row still counts each read once, window after window', async (t) => {
+  const user = await createUser(app)
+  const h = auth(user)
+  await app.audit.flush()
+  // five different rows (route, status) for one principal and target, more than the four remembered
+  const urls = [`/api/users/${user}`, `/api/bio-metrics/${user}`, `/api/sleep-activity/${user}`, `/api/physical-activity/${user}`, `/api/bio-metrics/${user}/2020-01-01T00:00:00.000Z`]
+  const readRows = async () =>
+    (await app.db.writer.selectFrom('audit_log' as never).select(['route', 'count'] as never)
+      .where('action' as never, '=', 'read' as never).where('target_user_uuid' as never, '=', user as never).orderBy('id' as never).execute()) as Array<{ route: string; count: number }>
+  for (let cycle = 0; cycle < 3; cycle++) for (const url of urls) await app.inject({ method: 'GET', url, headers: h })
+  await app.audit.flush()
+  const first = await readRows()
+  t.equal(first.length, 5, 'a row per route')
+  t.same(first.map((r) => r.count), [3, 3, 3, 3, 3], 'each counting its three reads')
+  for (let cycle = 0; cycle < 2; cycle++) for (const url of [...urls].reverse()) await app.inject({ method: 'GET', url, headers: h })
+  await app.audit.flush()
+  const second = (await readRows()).slice(5)
+  t.equal(second.length, 5, 'the next window: a row per route again')
+  t.same(second.map((r) => r.count), [2, 2, 2, 2, 2], 'each counting only that window\'s reads')
+})
