@@ -45,7 +45,7 @@ export const ConfigSchema = Type.Object({
   CACHE_TTL_SECONDS: Int(300, 1, 86_400, 'cache entry TTL'),
   CACHE_MAX_ENTRIES: Int(50_000, 100, 10_000_000, 'in-process cache size'),
   CACHE_LOCAL_MAX_MB: Int(64, 0, 4096, 'Redis mode: MiB of answers each process keeps a copy of (half for answers up to 8 KiB, half for larger ones), served only at the user\'s current generation (0: off)'),
-  AUDIT_READ_FLUSH_MS: Int(10_000, 1000, 300_000, 'reads are audited as one row per actor, target, route and status per this many ms (a count and the first and last time); changes are written within a second'),
+  AUDIT_READ_FLUSH_MS: Int(30_000, 1000, 300_000, 'reads are audited as one row per actor, target, route and status per this many ms (a count and the first and last time); changes are written within a second'),
   HTTP_GZIP_MIN_BYTES: Int(1024, 0, 10_000_000, 'cached GET answers of this many bytes or more are sent gzip-compressed to clients that accept it, compressed once per cache entry (0: never compress)'),
   HTTP_WRITE_BATCH: Bool(true, 'answers finished in one poll of the sockets are written together right after it, so a busy server wakes a waiting client once per batch instead of once per answer (false: each answer is written when it is ready)'),
   CACHE_LOCAL_LEASE_MS: Int(25, 0, 10_000, 'Redis mode: generations are pushed to every process, which answers from its copies without Redis while it holds a lease this long; a write waits it out when another process is listening (0: every read asks Redis)'),

@@ -21,8 +21,11 @@ const MAX_BUFFER = 500
  * distinct read keys (actor, target, route, status) counted before a flush is due. Well above the
  * users one process serves in a second: a flush every 500 keys made every read a row of its own
  * once more than 500 users read in a second (the row count then grew with the number of users).
+ * 20 000 was reached by 10 000 users reading two things each (bench:scale) within ~8 s, so the
+ * window never mattered there: each read of theirs cost a quarter of an audit row, JSON built on the
+ * event loop and an INSERT into three indexes on the same two cores. 50 000 keys are ~20 MB at most.
  */
-const MAX_READ_KEYS = 20_000
+const MAX_READ_KEYS = 50_000
 /**
  * rows per INSERT of a flush: the rows' JSON is built on the event loop, and with thousands of
  * readers a second one statement for all of them stalled every request for 12–27 ms once a second
