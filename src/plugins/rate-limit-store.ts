@@ -97,7 +97,7 @@ export class LocalFirstRedisStore {
    * it costs the keys it sends, not the keys waiting (10 000 with 10 000 users who read about once
    * a second: every 100 ms a walk over all of them held the event loop for milliseconds). A key
    * sent early (urgent, or by an explicit flush) leaves a stale entry behind, recognized by its
-   * `queuedSeq`. Arrays reused, never shortened: a flush allocates no list of its own.
+   * `queuedSeq`. The queue's arrays are reused and never shortened.
    */
   private queue: KeyState[] = []
   private queueSeqs: number[] = []
@@ -141,7 +141,7 @@ export class LocalFirstRedisStore {
       if (counted <= max - this.margin(max)) {
         state.pending++
         if (!state.queued) this.enqueue(state, now, max)
-        else if (!state.urgent && state.pending >= state.sendFrom) {
+        if (!state.urgent && state.pending >= state.sendFrom) {
           state.urgent = true
           this.urgent.push(state)
         }
@@ -258,8 +258,6 @@ export class LocalFirstRedisStore {
     this.queueSeqs[this.queueTail] = state.queuedSeq
     this.queueTail++
     this.queueLength++
-    state.urgent = state.pending >= state.sendFrom
-    if (state.urgent) this.urgent.push(state)
   }
 
   private answered(s: KeyState, current: number, ttl: number): void {

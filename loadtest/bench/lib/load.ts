@@ -250,21 +250,23 @@ export async function measureInterleaved(scenarios: Scenario[]): Promise<Measure
     for (const s of scenarios) out.push(await measure(s))
     return out
   }
-  const tallies = new Map(scenarios.map((s) => [s, newTally(s)]))
-  const lengths = new Map<Scenario, { seconds: number } | { amount: number }>()
-  for (const s of scenarios) lengths.set(s, await warmUp(s))
+  const tallies = new Map(timed.map((s) => [s, newTally(s)]))
+  for (const s of timed) await warmUp(s)
   const seconds = Math.max(...timed.map((s) => s.duration ?? DURATION_S))
   const slices = Math.max(1, Math.round(seconds / SLICE_S))
   console.log(`  interleaved in ${slices} slices: ${timed.map((s) => s.name).join(', ')}`)
   for (let k = 0; k < slices; k++) {
     for (const s of timed) await measuredRun(s, { seconds: (s.duration ?? DURATION_S) / slices }, tallies.get(s)!)
   }
-  for (const s of scenarios.filter((x) => x.sizedByCount)) await measuredRun(s, lengths.get(s)!, tallies.get(s)!)
-  return scenarios.map((s) => {
+  const results = new Map<Scenario, Measured>()
+  for (const s of timed) {
     const m = measured(s, tallies.get(s)!)
     console.log(`  ${s.name} ... ${report(m)}`)
-    return m
-  })
+    results.set(s, m)
+  }
+  // counted runs after the slices, each whole
+  for (const s of scenarios) if (s.sizedByCount) results.set(s, await measure(s))
+  return scenarios.map((s) => results.get(s)!)
 }
 
 /** Several rounds of one scenario: medians of the rates and latencies, sums of the counts. */
