@@ -25,7 +25,7 @@ export default fp(
       const metrics = fastify.metrics
       const stores: LocalFirstRedisStore[] = []
       // counted locally and sent to Redis by a flush every 100 ms (a key far from its limit at most
-      // a second after its first count); near the limit every request asks Redis
+      // 5 s after its first count); near the limit every request asks Redis
       store = class SharedStore extends LocalFirstRedisStore {
         constructor() {
           super(redis, 'ht-rl:', { flushMs: 100, onError: () => metrics.rateLimitStoreErrors.inc() })

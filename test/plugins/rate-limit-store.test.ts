@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { KEYS_PER_CALL, LocalFirstRedisStore, type RateLimitResult } from '../../src/plugins/rate-limit-store.js'
+import { KEYS_PER_CALL, LocalFirstRedisStore, MAX_HOLD_MS, type RateLimitResult } from '../../src/plugins/rate-limit-store.js'
 
 const url = process.env.REDIS_URL
 if (!url) {
@@ -82,6 +82,36 @@ if (!url) {
     store.close()
   })
 
+  t.test('a key whose window ended at no more than half its limit starts the next one without waiting for Redis', async (t) => {
+    const prefix = `test-rl:${randomUUID()}:`
+    const store = new LocalFirstRedisStore(counted, prefix, { flushMs: 60_000 })
+    const window = 150
+    for (let i = 0; i < 5; i++) await incr(store, 'light', window, 10) // 5 of 10: half the limit
+    for (let i = 0; i < 6; i++) await incr(store, 'heavy', window, 10) // 6 of 10
+    await store.flush()
+    t.same(await Promise.all(['light', 'heavy'].map((k) => redis.get(`${prefix}${k}`))), ['5', '6'])
+    await new Promise((resolve) => setTimeout(resolve, window + 50)) // both windows are over, in Redis too
+    const before = await commands()
+    const light = await incr(store, 'light', window, 10)
+    t.equal((await commands()) - before, 0, 'the light key\'s first request of the new window asked no one')
+    t.same(light, { current: 1, ttl: window }, 'counted from 1, the window estimated whole')
+    t.equal(await redis.get(`${prefix}light`), null, 'Redis has not heard of it yet')
+    const heavy = await incr(store, 'heavy', window, 10)
+    t.equal((await commands()) - before, 1, 'the heavy key\'s (6 of 10 last window) asked Redis')
+    t.equal(heavy.current, 1)
+    t.equal(await redis.get(`${prefix}heavy`), '1', 'and Redis counted it at once')
+    for (let i = 0; i < 3; i++) await incr(store, 'light', window, 10)
+    await store.flush()
+    t.equal(await redis.get(`${prefix}light`), '4', 'the flush started the light key\'s window in Redis with its counts')
+    const ttl = await redis.pttl(`${prefix}light`)
+    t.ok(ttl > 0 && ttl <= window, `expiring one window after (${ttl} ms)`)
+    // the limit still holds in the renewed window: within the margin every request asks Redis
+    const seen: number[] = []
+    for (let i = 0; i < 8; i++) seen.push((await incr(store, 'light', window, 10)).current)
+    t.same(seen, [5, 6, 7, 8, 9, 10, 11, 12], 'the count goes on from what Redis holds')
+    store.close()
+  })
+
   t.test('a flush sends only the keys counted since the last one; keys of ended windows are dropped', async (t) => {
     let now = 1_000_000
     const prefix = `test-rl:${randomUUID()}:`
@@ -103,7 +133,7 @@ if (!url) {
     store.close()
   })
 
-  t.test('the timer sends a key once a quarter of its margin is pending, or a second after its first count', async (t) => {
+  t.test('the timer sends a key once a quarter of its margin is pending, or MAX_HOLD_MS after its first count', async (t) => {
     let now = 1_000_000
     const prefix = `test-rl:${randomUUID()}:`
     const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
@@ -115,12 +145,12 @@ if (!url) {
     await store.flush(false)
     t.same(await Promise.all(['slow', 'busy'].map((k) => redis.get(`${prefix}${k}`))), ['1', '26'], 'the busy key went at once; the slow one is held')
     t.equal(state.queueLength, 1, 'and stays queued')
-    now += 999
+    now += MAX_HOLD_MS - 1
     await store.flush(false)
-    t.equal(await redis.get(`${prefix}slow`), '1', 'held for up to a second')
+    t.equal(await redis.get(`${prefix}slow`), '1', `held for up to ${MAX_HOLD_MS} ms`)
     now += 1
     await store.flush(false)
-    t.equal(await redis.get(`${prefix}slow`), '2', 'sent a second after its first count')
+    t.equal(await redis.get(`${prefix}slow`), '2', `sent ${MAX_HOLD_MS} ms after its first count`)
     t.equal(state.queueLength, 0)
     for (let i = 0; i < 3; i++) await incr(store, 'busy', 60_000, 1000)
     await store.flush()
@@ -131,7 +161,7 @@ if (!url) {
   t.test('a timed flush takes the keys in the order they became due and stops at the first not due', async (t) => {
     let now = 1_000_000
     const prefix = `test-rl:${randomUUID()}:`
-    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now })
+    const store = new LocalFirstRedisStore(redis, prefix, { flushMs: 60_000, now: () => now, maxHoldMs: 1000 })
     const state = store as unknown as { queueLength: number; queueHead: number; queueTail: number; queue: unknown[] }
     const get = (k: string) => redis.get(`${prefix}${k}`)
     // max 1000: margin 100, due with 25 pending; the first request of a key's window asks Redis
