@@ -49,7 +49,11 @@ export class GenerationFeed {
   /** the message count at which a user's last message arrived (for the lookup race) */
   private readonly lastMessage: FifoCache<string, number>
   private messages = 0
-  /** counts every change to what this process knows (a set, an eviction through a set, a clear) */
+  /**
+   * counts every change that can turn a generation found current into one that is not: a changed
+   * generation, an eviction, a clear (not a user learned into free room, nor a lookup that
+   * confirms what was known)
+   */
   private changes = 0
   private leaseFrom = Number.NEGATIVE_INFINITY
   private pinging = false
@@ -96,7 +100,13 @@ export class GenerationFeed {
     if (last !== undefined && last > mark) return
     // the user's last message may have been evicted: only trust a lookup no older than that memory
     if (last === undefined && this.messages - mark >= this.maxUsers) return
-    this.changes++
+    const before = this.known.get(userUuid)
+    if (before === generation) return // confirmed: nothing this process knows changes
+    // a user learned while there is room changes no answer found current (it had none): the
+    // version moves only for a changed generation or an eviction. Lookups are made whenever a lease
+    // lapses; each one that moved the version sent every copy found current back to a lookup of
+    // its own (with 10 000 users, one in a cold map per read)
+    if (before !== undefined || this.known.size >= this.maxUsers) this.changes++
     this.known.set(userUuid, generation)
   }
 
@@ -110,8 +120,9 @@ export class GenerationFeed {
 
   /**
    * Changes so far to what this process knows. While it stands still, `current(u)` (under the
-   * lease) answers what it answered before for every u: a caller that found a generation current
-   * may skip the lookup until the version moves.
+   * lease) answers what it answered before for every u it answered for (a user unknown before
+   * may become known): a caller that found a generation current may skip the lookup until the
+   * version moves.
    */
   get version(): number {
     return this.changes

@@ -144,6 +144,35 @@ if (!url) {
     t.equal(feed.current('u2'), 'g2', 'a lookup with no message in between is kept')
   })
 
+  t.test('the version moves when an answer found current may no longer be, and only then', async (t) => {
+    const sub = connect()
+    await ready(sub)
+    const feed = new GenerationFeed(sub, CHANNEL, { leaseMs: 1000, pingMs: 5, maxUsers: 3 })
+    feeds.push(feed)
+    let v = feed.version
+    const moved = () => {
+      const was = v
+      v = feed.version
+      return v !== was
+    }
+    feed.learn('u1', 'g1', feed.mark())
+    feed.learn('u2', 'g1', feed.mark())
+    t.notOk(moved(), 'users learned into free room')
+    feed.learn('u1', 'g1', feed.mark())
+    t.notOk(moved(), 'a lookup that confirms what was known')
+    feed.learn('u1', 'g2', feed.mark())
+    t.ok(moved(), 'a lookup that found a newer generation')
+    feed.apply('u2', 'g3')
+    t.ok(moved(), 'a message (a write)')
+    feed.learn('u3', 'g1', feed.mark())
+    t.notOk(moved(), 'the third user fills the room')
+    feed.learn('u4', 'g1', feed.mark())
+    t.ok(moved(), 'the fourth evicts the oldest')
+    for (let i = 0; i < 100 && !feed.fresh(); i++) await new Promise((r) => setTimeout(r, 5))
+    t.equal(feed.current('u1'), undefined, 'which is no longer known')
+    t.equal(feed.current('u4'), 'g1')
+  })
+
   t.test('a lost subscription forgets what it knew', async (t) => {
     const A = await process_()
     const user = randomUUID()
