@@ -11,7 +11,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { appendAudit, type AuditEntry } from '../repositories/audit.js'
+import { appendAuditJson, auditKeyJson, auditRowJson, type AuditEntry } from '../repositories/audit.js'
 import type { Principal } from './auth.js'
 
 const FLUSH_EVERY_MS = 1000
@@ -58,6 +58,8 @@ export interface ReadSlot {
   requestId: string
   /** dropped from the buffer: counts go under the key again */
   dropped: boolean
+  /** `auditKeyJson(entry)`, made at the slot's first drain */
+  keyJson: string | undefined
 }
 
 /** What waits for the next flush: changes one row each, reads one row per key and window. */
@@ -88,7 +90,7 @@ export class AuditBuffer {
 
   /** The first read under `key` (it has no slot); true when a flush is due. */
   firstRead(key: string, entry: AuditEntry, nowMs: number): boolean {
-    this.reads.set(key, { entry, count: 1, firstMs: nowMs, lastMs: nowMs, requestId: entry.request_id, dropped: false })
+    this.reads.set(key, { entry, count: 1, firstMs: nowMs, lastMs: nowMs, requestId: entry.request_id, dropped: false, keyJson: undefined })
     this.activeReads++
     return this.due()
   }
@@ -132,7 +134,7 @@ export class AuditBuffer {
    * 20 000 read rows do not all live until the last of their INSERTs is done.
    */
   drainRows(reads = true): RowSource {
-    const changes = this.changes
+    const changes = new ArrayRows(this.changes)
     this.changes = []
     if (!reads) return changes
     const window = new ReadRows()
@@ -168,15 +170,31 @@ export class AuditBuffer {
   }
 }
 
-/** Rows that are made when sliced: an array, or a window's read rows (`ReadRows`). */
+/** Rows that are made when sliced, as entries or as their JSON: changes, a window's read rows (`ReadRows`), both. */
 export interface RowSource {
   readonly length: number
   slice(from: number, to?: number): AuditEntry[]
+  /** rows `from` to `to` as a JSON array (what appendAuditJson takes) */
+  json(from: number, to: number): string
+}
+
+class ArrayRows implements RowSource {
+  constructor(private readonly rows: AuditEntry[]) {}
+  get length(): number {
+    return this.rows.length
+  }
+  slice(from: number, to?: number): AuditEntry[] {
+    return this.rows.slice(from, to)
+  }
+  json(from: number, to: number): string {
+    return JSON.stringify(this.rows.slice(from, to))
+  }
 }
 
 /** One window's read rows as the slots' figures at the drain; a row object exists only once sliced. */
 class ReadRows implements RowSource {
   private readonly entries: AuditEntry[] = []
+  private readonly keyJsons: string[] = []
   private readonly counts: number[] = []
   private readonly firsts: number[] = []
   private readonly lasts: number[] = []
@@ -184,6 +202,7 @@ class ReadRows implements RowSource {
 
   add(slot: ReadSlot): void {
     this.entries.push(slot.entry)
+    this.keyJsons.push((slot.keyJson ??= auditKeyJson(slot.entry)))
     this.counts.push(slot.count)
     this.firsts.push(slot.firstMs)
     this.lasts.push(slot.lastMs)
@@ -202,6 +221,15 @@ class ReadRows implements RowSource {
     }
     return rows
   }
+
+  json(from: number, to: number): string {
+    let json = '['
+    for (let i = Math.max(0, from); i < Math.min(to, this.entries.length); i++) {
+      const count = this.counts[i]!
+      json += `${json.length > 1 ? ',' : ''}${auditRowJson(this.keyJsons[i]!, this.firsts[i]!, this.requestIds[i]!, count, count > 1 ? this.lasts[i]! : null)}`
+    }
+    return `${json}]`
+  }
 }
 
 /** `a` then `b`. */
@@ -216,18 +244,34 @@ class Concat implements RowSource {
     if (from >= n) return this.b.slice(from - n, to - n)
     return [...this.a.slice(from, n), ...this.b.slice(0, to - n)]
   }
+  json(from: number, to: number): string {
+    const n = this.a.length
+    if (to <= n) return this.a.json(from, to)
+    if (from >= n) return this.b.json(from - n, to - n)
+    // both parts hold rows: "[a…]" and "[b…]" make "[a…,b…]"
+    return `${this.a.json(from, n).slice(0, -1)},${this.b.json(0, to - n).slice(1)}`
+  }
+}
+
+/** One statement's rows, made as entries or as JSON when asked for. */
+export interface Statement {
+  readonly length: number
+  rows(): AuditEntry[]
+  json(): string
 }
 
 /**
  * Write `rows` in statements of ROWS_PER_STATEMENT, one after the other (requests run between
  * them). On a failed statement: that statement's rows and all after it, with the error.
  */
-export async function writeInStatements(rows: RowSource, append: (rows: AuditEntry[]) => Promise<void>): Promise<{ rest: AuditEntry[]; error: unknown } | null> {
-  for (let from = 0; from < rows.length; from += ROWS_PER_STATEMENT) {
+export async function writeInStatements(rows: RowSource | AuditEntry[], append: (statement: Statement) => Promise<void>): Promise<{ rest: AuditEntry[]; error: unknown } | null> {
+  const source = Array.isArray(rows) ? new ArrayRows(rows) : rows
+  for (let from = 0; from < source.length; from += ROWS_PER_STATEMENT) {
+    const to = Math.min(from + ROWS_PER_STATEMENT, source.length)
     try {
-      await append(rows.slice(from, from + ROWS_PER_STATEMENT))
+      await append({ length: to - from, rows: () => source.slice(from, to), json: () => source.json(from, to) })
     } catch (error) {
-      return { rest: rows.slice(from), error }
+      return { rest: source.slice(from), error }
     }
   }
   return null
@@ -267,7 +311,7 @@ export default fp(
       if (withReads) readsFlushedAt = now
       const batch = buffer.drainRows(withReads)
       if (batch.length === 0) return
-      const failed = await writeInStatements(batch, (rows) => appendAudit(fastify.db.writer, rows))
+      const failed = await writeInStatements(batch, (statement) => appendAuditJson(fastify.db.writer, statement.json()))
       if (failed) {
         buffer.restore(failed.rest)
         fastify.log.warn({ err: { message: (failed.error as Error).message }, pending: buffer.size }, 'audit flush failed; will retry')

@@ -1,6 +1,7 @@
 /** The append-only audit log (no health values: actor, action, target user, route, status). */
 import type { Kysely } from 'kysely'
-import { insertJsonRows, type DB } from './database.js'
+import { sql } from 'kysely'
+import { insertJsonRowsFrom, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 
 export interface AuditEntry {
@@ -26,7 +27,31 @@ const any = (db: DB) => db as unknown as Kysely<any>
 
 export async function appendAudit(db: DB, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return
-  await insertJsonRows('audit_log', AUDIT_COLUMNS, entries).execute(db)
+  await appendAuditJson(db, JSON.stringify(entries))
+}
+
+/** Rows given as a JSON array of entries (`JSON.stringify(entries)`, or `auditRowJson`s). */
+export async function appendAuditJson(db: DB, json: string): Promise<void> {
+  await insertJsonRowsFrom('audit_log', AUDIT_COLUMNS, sql`${json}::json`).execute(db)
+}
+
+/**
+ * The JSON of the fields a counted read's row keeps from one window to the next (who, whose data,
+ * which route and status), without the braces: made once per read key, not per row and window.
+ */
+export function auditKeyJson(entry: AuditEntry): string {
+  const { actor_sub, actor_role, action, target_user_uuid, method, route, status } = entry
+  return JSON.stringify({ actor_sub, actor_role, action, target_user_uuid, method, route, status }).slice(1, -1)
+}
+
+/**
+ * One row's JSON from its key's (`auditKeyJson`) and its window's figures. Building each row as an
+ * object with two Dates for JSON.stringify cost ~14 µs a row on the bench machine, this ~5: with
+ * 10 000 users a 30 s window is 20 000 rows.
+ */
+export function auditRowJson(keyJson: string, atMs: number, requestId: string, count: number, lastAtMs: number | null): string {
+  const lastAt = lastAtMs === null ? 'null' : `"${new Date(lastAtMs).toISOString()}"`
+  return `{${keyJson},"at":"${new Date(atMs).toISOString()}","request_id":${JSON.stringify(requestId)},"count":${count},"last_at":${lastAt}}`
 }
 
 export async function listAudit(db: DB, query: { user_uuid?: string; from?: string; to?: string; limit: number; cursor?: string }) {

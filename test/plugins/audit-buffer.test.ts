@@ -52,7 +52,7 @@ t.test('a failed flush keeps its rows, bounded', async (t) => {
 t.test('a flush writes in statements of ROWS_PER_STATEMENT; a failed one returns its rows and the rest', async (t) => {
   const rows = Array.from({ length: 2 * ROWS_PER_STATEMENT + 37 }, (_, i) => entry(`u${i}`))
   const written: AuditEntry[][] = []
-  t.equal(await writeInStatements(rows, async (chunk) => void written.push(chunk)), null)
+  t.equal(await writeInStatements(rows, async (chunk) => void written.push(chunk.rows())), null)
   t.same(written.map((c) => c.length), [ROWS_PER_STATEMENT, ROWS_PER_STATEMENT, 37])
   t.same(written.flat(), rows, 'every row once, in order')
   t.equal(await writeInStatements([], async () => { throw new Error('no statement for no rows') }), null)
@@ -157,12 +157,17 @@ t.test('drainRows: changes first, then the read rows, made only when sliced, in 
   t.same([u1.count, u1.last_at], [1, null])
   t.same(source.slice(2, 5).map((r) => r.target_user_uuid), ['c2', 'u0', 'u1'], 'a slice across the changes and the reads')
   t.not(source.slice(3, 4)[0], source.slice(3, 4)[0], 'rows are made when sliced')
+  // the JSON a statement sends is the entries' JSON (keys in another order), across the changes and the reads too
+  for (const [from, to] of [[0, 1203], [0, 3], [2, 5], [3, 4], [1100, 1203], [5, 5]] as const) {
+    t.same(JSON.parse(source.json(from, to)), JSON.parse(JSON.stringify(source.slice(from, to))), `rows ${from}-${to} as JSON`)
+  }
+  t.same(JSON.parse(source.json(3, 4))[0], { ...JSON.parse(JSON.stringify(u0)) }, 'a read row: its key and its window')
 
   const written: string[] = []
   let calls = 0
-  const failed = await writeInStatements(source, async (rows) => {
+  const failed = await writeInStatements(source, async (statement) => {
     if (++calls === 2) throw new Error('database away')
-    written.push(...rows.map((r) => r.target_user_uuid!))
+    written.push(...statement.rows().map((r) => r.target_user_uuid!))
   })
   t.equal(written.length, ROWS_PER_STATEMENT, 'the first statement went in')
   t.equal(failed?.rest.length, 1203 - ROWS_PER_STATEMENT, 'the failed statement and all after it come back')
