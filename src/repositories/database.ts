@@ -56,6 +56,34 @@ export function insertJsonRowsFrom(table: string, columns: readonly string[], js
   return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${values} FROM json_populate_recordset(NULL::${sql.table(table)}, ${json})`
 }
 
+/**
+ * A one-dimensional float8[] as `array_send` makes it (bytea: dimensions, a has-null flag, the
+ * element type, each dimension's size and lower bound, then per element its length, -1 for NULL,
+ * and 8 bytes), as the pg driver (Buffer) or PGlite (Uint8Array) hands a bytea over. Many numbers
+ * come out of PostgreSQL cheaper this way than as text: each value is 8 bytes in hex instead of a
+ * decimal PostgreSQL formats (float8out) and the API parses back. Null: NULL.
+ */
+export function float8ArrayFromBytes(bytes: Uint8Array | null): Array<number | null> | null {
+  if (bytes === null) return null
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const dims = view.getInt32(0)
+  if (dims === 0) return []
+  if (dims !== 1 || view.getUint32(8) !== 701) throw new Error('not a one-dimensional float8[] (array_send)')
+  const n = view.getInt32(12)
+  const out = new Array<number | null>(n)
+  let at = 20
+  for (let i = 0; i < n; i++) {
+    const length = view.getInt32(at)
+    at += 4
+    if (length === -1) out[i] = null
+    else {
+      out[i] = view.getFloat64(at)
+      at += 8
+    }
+  }
+  return out
+}
+
 const SLOT = '\u0000ht-slot:'
 
 /** builds and compiles PostgreSQL queries, never runs them (the driver has no connection) */

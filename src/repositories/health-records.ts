@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
 import { withDataChange } from './data-change.js'
-import { compiledOnce, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
+import { compiledOnce, float8ArrayFromBytes, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -158,23 +158,34 @@ export async function writeContexts(db: DB, spec: ResourceSpec, fields: readonly
   })
   const rows = await writeContextsQuery(db, { spec, fields }, { users, los, his })
   const answers = new Array<WriteContext | undefined>(requests.length).fill(undefined)
-  for (const row of rows) if (row.sex !== null) answers[row.n - 1] = { sex: row.sex, history: row.history }
+  for (const row of rows) {
+    if (row.sex === null) continue
+    const history: Record<string, number[]> = {}
+    // a request without a window has no baseline row: no values
+    for (let f = 0; f < fields.length; f++) history[fields[f]!] = (float8ArrayFromBytes(row[`h${f}`] ?? null) as number[] | null) ?? []
+    answers[row.n - 1] = { sex: row.sex, history }
+  }
   return answers
 }
 
-const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[] }, { users: string[]; los: Array<string | null>; his: Array<string | null> }, { n: number; sex: string | null; history: Record<string, number[]> }>(
+const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[] }, { users: string[]; los: Array<string | null>; his: Array<string | null> }, { n: number; sex: string | null; [history: `h${number}`]: Uint8Array | null }>(
   ({ spec, fields }) => `${spec.name}:${fields.join(',')}`,
   ({ spec, fields }, slot, db) => {
     const bounds = sql.raw(spec.keyKind === 'timestamp' ? 'timestamptz[]' : 'date[]')
-    const columns = sql.join(fields.map((f) => sql`${sql.lit(f)}::text, coalesce(json_agg(h.${sql.ref(f)}) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), '[]'::json)`))
-    // a request without a window has NULL bounds: its baseline is empty
+    // one float8[] per field (h0, h1, …) as array_send's bytes (float8ArrayFromBytes): each value
+    // travels as its 8 bytes in hex. As one json_agg per field PostgreSQL formatted every value as
+    // decimal text (float8out) and checked it as JSON, and the API parsed it back: ~0.4 ms of
+    // PostgreSQL's CPU per single POST with a 28-day baseline of 4 readings a day, the largest part
+    // of the POST's cost in the database
+    const columns = sql.join(fields.map((f, i) => sql`array_send(array_agg(h.${sql.ref(f)}::float8) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL)) AS ${sql.ref(`h${i}`)}`))
     const history = fields.length > 0
-      ? sql`(SELECT json_build_object(${columns}) FROM (${baselineBetween(db, spec, [sql.ref('i.user_uuid') as never], sql.ref('i.lo'), sql.ref('i.hi'))}) h)`
-      : sql`'{}'::json`
+      ? sql`LEFT JOIN LATERAL (SELECT ${columns} FROM (${baselineBetween(db, spec, [sql.ref('i.user_uuid') as never], sql.ref('i.lo'), sql.ref('i.hi'))}) h) b ON true`
+      : sql``
     // the user as a scalar subquery (NULL: no such user), which PostgreSQL never turns into a join:
-    // a join with the unnested requests may hash the whole users table in a generic plan
-    const query = sql`SELECT i.n, (SELECT u.sex FROM users u WHERE u.user_uuid = i.user_uuid) AS sex, ${history} AS history
-      FROM unnest(${slot('users')}::uuid[], ${slot('los')}::${bounds}, ${slot('his')}::${bounds}) WITH ORDINALITY AS i(user_uuid, lo, hi, n)`
+    // a join with the unnested requests may hash the whole users table in a generic plan. A request
+    // without a window has NULL bounds: no baseline row matches, every array is NULL
+    const query = sql`SELECT i.n::int4 AS n, (SELECT u.sex::text FROM users u WHERE u.user_uuid = i.user_uuid) AS sex${fields.length > 0 ? sql`, b.*` : sql``}
+      FROM unnest(${slot('users')}::uuid[], ${slot('los')}::${bounds}, ${slot('his')}::${bounds}) WITH ORDINALITY AS i(user_uuid, lo, hi, n) ${history}`
     return { compile: () => query.compile(db) }
   }
 )
