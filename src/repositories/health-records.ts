@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
 import { withDataChange } from './data-change.js'
-import { compiledOnce, float8ArrayFromBytes, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
+import { compiledOnce, float8sFromBase64, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -162,28 +162,28 @@ export async function writeContexts(db: DB, spec: ResourceSpec, fields: readonly
     if (row.sex === null) continue
     const history: Record<string, number[]> = {}
     // a request without a window has no baseline row: no values
-    for (let f = 0; f < fields.length; f++) history[fields[f]!] = (float8ArrayFromBytes(row[`h${f}`] ?? null) as number[] | null) ?? []
+    for (let f = 0; f < fields.length; f++) history[fields[f]!] = float8sFromBase64(row[`h${f}`] ?? null) ?? []
     answers[row.n - 1] = { sex: row.sex, history }
   }
   return answers
 }
 
-const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[] }, { users: string[]; los: Array<string | null>; his: Array<string | null> }, { n: number; sex: string | null; [history: `h${number}`]: Uint8Array | null }>(
+const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly string[] }, { users: string[]; los: Array<string | null>; his: Array<string | null> }, { n: number; sex: string | null; [history: `h${number}`]: string | null }>(
   ({ spec, fields }) => `${spec.name}:${fields.join(',')}`,
   ({ spec, fields }, slot, db) => {
     const bounds = sql.raw(spec.keyKind === 'timestamp' ? 'timestamptz[]' : 'date[]')
-    // one float8[] per field (h0, h1, …) as array_send's bytes (float8ArrayFromBytes): each value
-    // travels as its 8 bytes in hex. As one json_agg per field PostgreSQL formatted every value as
-    // decimal text (float8out) and checked it as JSON, and the API parsed it back: ~0.4 ms of
-    // PostgreSQL's CPU per single POST with a 28-day baseline of 4 readings a day, the largest part
-    // of the POST's cost in the database
-    const columns = sql.join(fields.map((f, i) => sql`array_send(array_agg(h.${sql.ref(f)}::float8) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL)) AS ${sql.ref(`h${i}`)}`))
+    // one column per field (h0, h1, …): its values' 8 bytes each (float8send), base64
+    // (float8sFromBase64). As one json_agg per field PostgreSQL formatted every value as decimal
+    // text (float8out) and checked it as JSON, and the API parsed it back: with a 28-day baseline of
+    // 4 readings a day, ~900 values per single POST. (array_send's bytea was no cheaper: a length
+    // per value, and hex doubled the bytes the API decodes)
+    const columns = sql.join(fields.map((f, i) => sql`encode(string_agg(float8send(h.${sql.ref(f)}::float8), ''::bytea) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), 'base64') AS ${sql.ref(`h${i}`)}`))
     const history = fields.length > 0
       ? sql`LEFT JOIN LATERAL (SELECT ${columns} FROM (${baselineBetween(db, spec, [sql.ref('i.user_uuid') as never], sql.ref('i.lo'), sql.ref('i.hi'))}) h) b ON true`
       : sql``
     // the user as a scalar subquery (NULL: no such user), which PostgreSQL never turns into a join:
     // a join with the unnested requests may hash the whole users table in a generic plan. A request
-    // without a window has NULL bounds: no baseline row matches, every array is NULL
+    // without a window has NULL bounds: no baseline row matches, every column is NULL
     const query = sql`SELECT i.n::int4 AS n, (SELECT u.sex::text FROM users u WHERE u.user_uuid = i.user_uuid) AS sex${fields.length > 0 ? sql`, b.*` : sql``}
       FROM unnest(${slot('users')}::uuid[], ${slot('los')}::${bounds}, ${slot('his')}::${bounds}) WITH ORDINALITY AS i(user_uuid, lo, hi, n) ${history}`
     return { compile: () => query.compile(db) }
