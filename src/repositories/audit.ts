@@ -25,11 +25,6 @@ const AUDIT_COLUMNS = ['at', 'actor_sub', 'actor_role', 'action', 'target_user_u
 
 const any = (db: DB) => db as unknown as Kysely<any>
 
-export async function appendAudit(db: DB, entries: AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return
-  await appendAuditJson(db, JSON.stringify(entries))
-}
-
 /** Rows given as a JSON array of entries (`JSON.stringify(entries)`, or `auditRowJson`s). */
 export async function appendAuditJson(db: DB, json: string): Promise<void> {
   await insertJsonRowsFrom('audit_log', AUDIT_COLUMNS, sql`${json}::json`).execute(db)

@@ -184,7 +184,7 @@ const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly s
     // the user as a scalar subquery (NULL: no such user), which PostgreSQL never turns into a join:
     // a join with the unnested requests may hash the whole users table in a generic plan. A request
     // without a window has NULL bounds: no baseline row matches, every column is NULL
-    const query = sql`SELECT i.n::int4 AS n, (SELECT u.sex::text FROM users u WHERE u.user_uuid = i.user_uuid) AS sex${fields.length > 0 ? sql`, b.*` : sql``}
+    const query = sql`SELECT i.n::int4 AS n, (SELECT u.sex FROM users u WHERE u.user_uuid = i.user_uuid) AS sex${fields.length > 0 ? sql`, b.*` : sql``}
       FROM unnest(${slot('users')}::uuid[], ${slot('los')}::${bounds}, ${slot('his')}::${bounds}) WITH ORDINALITY AS i(user_uuid, lo, hi, n) ${history}`
     return { compile: () => query.compile(db) }
   }
