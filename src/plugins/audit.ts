@@ -74,7 +74,7 @@ export class AuditBuffer {
   /** Buffer a change; true when a flush is due. */
   change(entry: AuditEntry): boolean {
     this.changes.push(entry)
-    return this.due()
+    return this.due
   }
 
   /**
@@ -88,11 +88,12 @@ export class AuditBuffer {
     return slot
   }
 
-  /** The first read under `key` (it has no slot); true when a flush is due. */
-  firstRead(key: string, entry: AuditEntry, nowMs: number): boolean {
-    this.reads.set(key, { entry, count: 1, firstMs: nowMs, lastMs: nowMs, requestId: entry.request_id, dropped: false, keyJson: undefined })
+  /** The first read under `key` (it has no slot): its new slot (`due` then says whether a flush is due). */
+  firstRead(key: string, entry: AuditEntry, nowMs: number): ReadSlot {
+    const slot: ReadSlot = { entry, count: 1, firstMs: nowMs, lastMs: nowMs, requestId: entry.request_id, dropped: false, keyJson: undefined }
+    this.reads.set(key, slot)
     this.activeReads++
-    return this.due()
+    return slot
   }
 
   /** The slot `key` counts into (undefined: none). */
@@ -165,7 +166,8 @@ export class AuditBuffer {
     return this.changes.length + this.activeReads
   }
 
-  private due(): boolean {
+  /** whether a flush is due: the changes or the read keys reached their limit */
+  get due(): boolean {
     return this.changes.length >= this.limits.changes || this.readsFull
   }
 }
@@ -178,7 +180,8 @@ export interface RowSource {
   json(from: number, to: number): string
 }
 
-class ArrayRows implements RowSource {
+/** rows that are already entries */
+export class ArrayRows implements RowSource {
   constructor(private readonly rows: AuditEntry[]) {}
   get length(): number {
     return this.rows.length
@@ -261,11 +264,10 @@ export interface Statement {
 }
 
 /**
- * Write `rows` in statements of ROWS_PER_STATEMENT, one after the other (requests run between
+ * Write `source`'s rows in statements of ROWS_PER_STATEMENT, one after the other (requests run between
  * them). On a failed statement: that statement's rows and all after it, with the error.
  */
-export async function writeInStatements(rows: RowSource | AuditEntry[], append: (statement: Statement) => Promise<void>): Promise<{ rest: AuditEntry[]; error: unknown } | null> {
-  const source = Array.isArray(rows) ? new ArrayRows(rows) : rows
+export async function writeInStatements(source: RowSource, append: (statement: Statement) => Promise<void>): Promise<{ rest: AuditEntry[]; error: unknown } | null> {
   for (let from = 0; from < source.length; from += ROWS_PER_STATEMENT) {
     const to = Math.min(from + ROWS_PER_STATEMENT, source.length)
     try {
@@ -375,9 +377,8 @@ export default fp(
         last_at: null
       }
       if (key === undefined) return buffer.change(entry)
-      const due = buffer.firstRead(key, entry, now)
-      remember(recent!, buffer.slot(key)!)
-      return due
+      remember(recent!, buffer.firstRead(key, entry, now))
+      return buffer.due
     }
     /** `slot` first among a principal's recent read slots (at most RECENT_READ_SLOTS) */
     function remember(recent: ReadSlot[], slot: ReadSlot): void {

@@ -223,11 +223,14 @@ export function splitEntry(entry: Buffer | string): SplitEntry {
   return { head: before(entry, cut), body: after(entry, cut) }
 }
 
+/** a copy's `split` while its admission is decided; a kept copy always has its own */
+const NOT_CUT: SplitEntry = Object.freeze({ head: '', body: '' })
+
 interface LocalCopy {
   generation: string
   value: Buffer | string
-  /** the value cut once, at its first hit, instead of on every hit */
-  split: SplitEntry | undefined
+  /** the value cut once, when the copy is kept, instead of on every hit */
+  split: SplitEntry
   /** the feed's version when this copy was last found current (-1: never) */
   currentAt: number
 }
@@ -378,7 +381,7 @@ export class ResilientCache {
     const copy = this.local?.get(key)
     if (!copy || !this.servesPushed(userUuid, copy)) return undefined
     this.localHit(copy)
-    return (copy.split ??= splitEntry(copy.value))
+    return copy.split
   }
 
   /**
@@ -458,7 +461,8 @@ export class ResilientCache {
    */
   private keepLocal(key: string, generation: string, value: Buffer | string): void {
     if (!this.local) return
-    const copy: LocalCopy = { generation, value, split: undefined, currentAt: -1 }
+    // cut only once admitted (below): until then the copy carries the shared NOT_CUT
+    const copy: LocalCopy = { generation, value, split: NOT_CUT, currentAt: -1 }
     if (!this.local.fits(copy) && Math.random() * LOCAL_ADMIT_WHEN_FULL_ONE_IN >= 1) {
       this.local.delete(key) // an older copy of the key is never served again: free it
       return

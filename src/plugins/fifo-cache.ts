@@ -14,18 +14,22 @@ export class FifoCache<K, V> {
     return this.map.get(key)?.value
   }
 
-  set(key: K, value: V): void {
+  /** Add or replace; returns how many other entries this evicted. */
+  set(key: K, value: V): number {
     const size = this.options.sizeOf ? this.options.sizeOf(value) : 0
     const max = this.options.maxSize ?? Number.POSITIVE_INFINITY
     this.delete(key) // a replaced entry moves to the back
-    if (size > max) return
+    if (size > max) return 0
     this.map.set(key, { value, size })
     this.bytes += size
+    let evicted = 0
     while (this.map.size > this.options.maxEntries || this.bytes > max) {
       const oldest = this.map.keys().next()
       if (oldest.done) break
       this.delete(oldest.value)
+      evicted++
     }
+    return evicted
   }
 
   delete(key: K): void {

@@ -106,8 +106,7 @@ export class GenerationFeed {
     // version moves only for a changed generation or an eviction. Lookups are made whenever a lease
     // lapses; each one that moved the version sent every copy found current back to a lookup of
     // its own (with 10 000 users, one in a cold map per read)
-    if (before !== undefined || this.known.size >= this.maxUsers) this.changes++
-    this.known.set(userUuid, generation)
+    if (this.known.set(userUuid, generation) > 0 || before !== undefined) this.changes++
   }
 
   /** This process's own bump: known at once, without waiting for its message. */

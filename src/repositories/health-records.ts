@@ -178,13 +178,14 @@ const writeContextsQuery = compiledOnce<{ spec: ResourceSpec; fields: readonly s
     // 4 readings a day, ~900 values per single POST. (array_send's bytea was no cheaper: a length
     // per value, and hex doubled the bytes the API decodes)
     const columns = sql.join(fields.map((f, i) => sql`encode(string_agg(float8send(h.${sql.ref(f)}::float8), ''::bytea) FILTER (WHERE h.${sql.ref(f)} IS NOT NULL), 'base64') AS ${sql.ref(`h${i}`)}`))
-    const history = fields.length > 0
-      ? sql`LEFT JOIN LATERAL (SELECT ${columns} FROM (${baselineBetween(db, spec, [sql.ref('i.user_uuid') as never], sql.ref('i.lo'), sql.ref('i.hi'))}) h) b ON true`
-      : sql``
+    // no checked fields: no baseline (neither its columns nor its join)
+    const [historyColumns, history] = fields.length > 0
+      ? [sql`, b.*`, sql`LEFT JOIN LATERAL (SELECT ${columns} FROM (${baselineBetween(db, spec, [sql.ref('i.user_uuid') as never], sql.ref('i.lo'), sql.ref('i.hi'))}) h) b ON true`]
+      : [sql``, sql``]
     // the user as a scalar subquery (NULL: no such user), which PostgreSQL never turns into a join:
     // a join with the unnested requests may hash the whole users table in a generic plan. A request
     // without a window has NULL bounds: no baseline row matches, every column is NULL
-    const query = sql`SELECT i.n::int4 AS n, (SELECT u.sex FROM users u WHERE u.user_uuid = i.user_uuid) AS sex${fields.length > 0 ? sql`, b.*` : sql``}
+    const query = sql`SELECT i.n::int4 AS n, (SELECT u.sex FROM users u WHERE u.user_uuid = i.user_uuid) AS sex${historyColumns}
       FROM unnest(${slot('users')}::uuid[], ${slot('los')}::${bounds}, ${slot('his')}::${bounds}) WITH ORDINALITY AS i(user_uuid, lo, hi, n) ${history}`
     return { compile: () => query.compile(db) }
   }

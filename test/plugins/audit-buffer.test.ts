@@ -3,7 +3,7 @@
  * flush, however many users read, until the (large) key limit.
  */
 import t from 'tap'
-import { AuditBuffer, ROWS_PER_STATEMENT, writeInStatements } from '../../src/plugins/audit.js'
+import { ArrayRows, AuditBuffer, ROWS_PER_STATEMENT, writeInStatements } from '../../src/plugins/audit.js'
 import type { AuditEntry } from '../../src/repositories/audit.js'
 
 const entry = (target: string, action: AuditEntry['action'] = 'read'): AuditEntry => ({
@@ -12,7 +12,9 @@ const entry = (target: string, action: AuditEntry['action'] = 'read'): AuditEntr
 })
 
 function read(buffer: AuditBuffer, target: string, nowMs: number): boolean {
-  return buffer.countRead(target, nowMs) ? false : buffer.firstRead(target, entry(target), nowMs)
+  if (buffer.countRead(target, nowMs)) return false
+  buffer.firstRead(target, entry(target), nowMs)
+  return buffer.due
 }
 
 t.test('reads of 2 000 users, each read three times: one row per user, no flush due before the limit', async (t) => {
@@ -52,12 +54,12 @@ t.test('a failed flush keeps its rows, bounded', async (t) => {
 t.test('a flush writes in statements of ROWS_PER_STATEMENT; a failed one returns its rows and the rest', async (t) => {
   const rows = Array.from({ length: 2 * ROWS_PER_STATEMENT + 37 }, (_, i) => entry(`u${i}`))
   const written: AuditEntry[][] = []
-  t.equal(await writeInStatements(rows, async (chunk) => void written.push(chunk.rows())), null)
+  t.equal(await writeInStatements(new ArrayRows(rows), async (chunk) => void written.push(chunk.rows())), null)
   t.same(written.map((c) => c.length), [ROWS_PER_STATEMENT, ROWS_PER_STATEMENT, 37])
   t.same(written.flat(), rows, 'every row once, in order')
-  t.equal(await writeInStatements([], async () => { throw new Error('no statement for no rows') }), null)
+  t.equal(await writeInStatements(new ArrayRows([]), async () => { throw new Error('no statement for no rows') }), null)
   let calls = 0
-  const failed = await writeInStatements(rows, async () => {
+  const failed = await writeInStatements(new ArrayRows(rows), async () => {
     if (++calls === 2) throw new Error('connection lost')
   })
   t.equal(calls, 2, 'stops at the failed statement')
@@ -85,8 +87,8 @@ t.test('drain(false) leaves the read rows counting; readsFull at the read-key li
 t.test('a slot counts its key\'s reads window after window: one row per window with its own count, first read and request id; a slot idle for a window is dropped', async (t) => {
   const buffer = new AuditBuffer()
   t.equal(buffer.slot('a'), undefined, 'no slot yet')
-  buffer.firstRead('a', { ...entry('a'), request_id: 'r1' }, 1000)
-  const slot = buffer.slot('a')!
+  const slot = buffer.firstRead('a', { ...entry('a'), request_id: 'r1' }, 1000)
+  t.equal(buffer.slot('a'), slot, 'firstRead returns the slot the key now counts into')
   t.ok(slot)
   t.ok(buffer.countSlot(slot, 1001, 'r2'))
   t.ok(buffer.countSlot(slot, 1002, 'r3'))
@@ -121,8 +123,10 @@ t.test('the read-key limit counts the keys read in this window, not the slots ke
   buffer.drain()
   t.notOk(buffer.readsFull)
   t.ok(buffer.countRead('a', 1))
-  t.notOk(buffer.firstRead('c', entry('c'), 1), 'two keys read in this window')
-  t.ok(buffer.firstRead('d', entry('d'), 1), 'the third makes a flush due')
+  buffer.firstRead('c', entry('c'), 1)
+  t.notOk(buffer.due, 'two keys read in this window')
+  buffer.firstRead('d', entry('d'), 1)
+  t.ok(buffer.due, 'the third makes a flush due')
   t.ok(buffer.readsFull)
   t.equal(buffer.size, 3)
 })

@@ -6,16 +6,16 @@ t.test('bounded by entries and by size, evicting the oldest first', async (t) =>
   const c = new FifoCache<string, string>({ maxEntries: 3, maxSize: 10, sizeOf: (v) => v.length })
   c.set('a', 'xx')
   c.set('b', 'xx')
-  c.set('c', 'xx')
-  c.set('d', 'xx')
+  t.equal(c.set('c', 'xx'), 0, 'room left: nothing evicted')
+  t.equal(c.set('d', 'xx'), 1, 'set says it evicted one')
   t.equal(c.get('a'), undefined, 'the oldest went when a fourth came')
   t.same(['b', 'c', 'd'].map((k) => c.get(k)), ['xx', 'xx', 'xx'])
   c.set('b', 'xxxxxx') // replaced: moves to the back, 2 + 2 + 6 = 10 bytes
   t.equal(c.totalSize, 10)
-  c.set('e', 'x') // 11 bytes: c (oldest) goes
+  t.equal(c.set('e', 'x'), 1) // 11 bytes: c (oldest) goes
   t.equal(c.get('c'), undefined)
   t.equal(c.totalSize, 9)
-  c.set('huge', 'x'.repeat(11))
+  t.equal(c.set('huge', 'x'.repeat(11)), 0)
   t.equal(c.get('huge'), undefined, 'an entry larger than the bound is not kept')
   t.equal(c.get('d'), 'xx', 'and evicts nothing')
   c.delete('d')
@@ -27,7 +27,9 @@ t.test('never over its bounds, and always holds the newest entry that fits (prop
     fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.string({ maxLength: 12 })), { maxLength: 200 }), (ops) => {
       const c = new FifoCache<number, string>({ maxEntries: 8, maxSize: 40, sizeOf: (v) => v.length })
       for (const [k, v] of ops) {
-        c.set(k, v)
+        const before = c.size - (c.get(k) === undefined ? 0 : 1) // the others
+        const evicted = c.set(k, v)
+        if (evicted !== before + 1 - c.size) throw new Error(`set reported ${evicted} evicted, ${before + 1 - c.size} were`)
         if (c.size > 8 || c.totalSize > 40) throw new Error('over its bounds')
         if (c.get(k) !== v) throw new Error('the newest entry is missing')
       }
