@@ -59,7 +59,7 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
   const sexOf = new Map(users.map((u) => [u.user_uuid, u.sex as Sex]))
   const now = new Date()
   const accepted: Accepted[] = []
-  const seen = new Map<string, number>()
+  const seen = new ByUserKey<number>()
   for (const { index, item, userUuid } of shaped) {
     if (!sexOf.has(userUuid)) {
       reject(index, 'validation', [{ path: `/items/${index}/user_uuid`, message: 'user not found' }], userUuid, item.source)
@@ -71,13 +71,12 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
       continue
     }
     const key = String(checked.value[spec.key])
-    const natural = `${userUuid} ${key}`
-    const first = seen.get(natural)
+    const first = seen.get(userUuid, key)
     if (first !== undefined) {
       reject(index, 'validation', [{ path: `/items/${index}/${spec.key}`, message: `duplicate of item ${first} (same user and ${spec.key}); send each record once` }], userUuid, item.source)
       continue
     }
-    seen.set(natural, index)
+    seen.set(userUuid, key, index)
     accepted.push({ index, userUuid, key, values: checked.value, source: typeof item.source === 'string' ? item.source : 'manual' })
   }
 
@@ -87,10 +86,11 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
   // 4. one transaction: upsert, rejections, outbox, idempotent response
   const affected = new Map<string, string>()
   const outcome = await app.db.writer.transaction().execute(async (tx) => {
-    const written = await repo.upsertRecords(tx, spec, accepted.map((a, i) => ({ user_uuid: a.userUuid, key: a.key, values: a.values, source: a.source, ...qualities[i]! })))
-    const byKey = new Map(written.map((w) => [`${w.user_uuid} ${w.key}`, w.inserted]))
+    const written = await repo.upsertRecords(tx, spec, accepted.map((a, i) => ({ user_uuid: a.userUuid, key: a.key, values: a.values, source: a.source, quality: qualities[i]!.quality, quality_reasons: qualities[i]!.quality_reasons })))
+    const byKey = new ByUserKey<boolean>()
+    for (const w of written) byKey.set(w.user_uuid, w.key, w.inserted)
     for (const a of accepted) {
-      const inserted = byKey.get(`${a.userUuid} ${a.key}`)
+      const inserted = byKey.get(a.userUuid, a.key)
       results[a.index] = { index: a.index, status: inserted === undefined ? 'unchanged' : inserted ? 'created' : 'updated' }
       if (inserted !== undefined) affected.set(a.userUuid, earliest(affected.get(a.userUuid), dateOfKey(spec, a.key)))
     }
@@ -118,6 +118,22 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
   if (rejections.length) request.log.warn({ resource: spec.name, rejected: rejections.length, fields: rejections.flatMap((r) => r.errors.map((e) => e.path)).slice(0, 20) }, 'batch items rejected')
   await afterDataChange(app, affected.keys())
   return outcome
+}
+
+/**
+ * Values by user and natural key: two lookups of strings that already exist (and keep their hash),
+ * instead of one of a "<user> <key>" string joined, flattened and hashed per item.
+ */
+class ByUserKey<V> {
+  private readonly users = new Map<string, Map<string, V>>()
+  get(user: string, key: string): V | undefined {
+    return this.users.get(user)?.get(key)
+  }
+  set(user: string, key: string, value: V): void {
+    let keys = this.users.get(user)
+    if (keys === undefined) this.users.set(user, (keys = new Map()))
+    keys.set(key, value)
+  }
 }
 
 /** JSON pointer of the first string holding a NUL character, or null (paths are built only for it). */
@@ -160,23 +176,29 @@ async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Ac
   const from = baselineWindow(spec, keys[0]!).from
   const to = keys[keys.length - 1]!
   const stored = await repo.baselineRows(app.db.writer, spec, [...new Set(accepted.map((a) => a.userUuid))], from, spec.keyKind === 'timestamp' ? to : `${to}T23:59:59.999Z`)
-  // history per user, keyed by natural key so a re-sent batch sees exactly what the first one saw
-  const byUser = new Map<string, Map<string, Record<string, unknown>>>()
+  // history per user, keyed by natural key so a re-sent batch sees exactly what the first one saw.
+  // A timestamp key is held as its epoch milliseconds (what the windows compare; a stored row's
+  // Date gives them without an ISO string made and parsed back), a date as itself
+  const timestamps = spec.keyKind === 'timestamp'
+  const orderOf = (a: Accepted): number | string => (timestamps ? Date.parse(a.key) : a.key)
+  const order = accepted.map(orderOf)
+  const byUser = new Map<string, Map<number | string, Record<string, unknown>>>()
   for (const row of stored) {
     const m = byUser.get(row.user_uuid) ?? new Map()
-    m.set(repo.rowKey(spec, row), row)
+    const k = row[spec.key]
+    m.set(!timestamps ? repo.rowKey(spec, row) : k instanceof Date ? k.getTime() : Date.parse(String(k)), row)
     byUser.set(row.user_uuid, m)
   }
-  for (const a of accepted) {
+  accepted.forEach((a, i) => {
     const m = byUser.get(a.userUuid) ?? new Map()
-    m.set(a.key, a.values)
+    m.set(order[i]!, a.values)
     byUser.set(a.userUuid, m)
-  }
+  })
   // each user's history sorted once by key; every item's 28-day window is then two binary searches
   // (a per-item scan of the whole history made a 1000-item batch quadratic)
-  const sorted = new Map<string, { keys: string[]; values: Array<Record<string, unknown>> }>()
+  const sorted = new Map<string, { keys: Array<number | string>; values: Array<Record<string, unknown>> }>()
   for (const [user, m] of byUser) {
-    const entries = [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const entries = [...m.entries()].sort(timestamps ? ([a], [b]) => (a as number) - (b as number) : ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     sorted.set(user, { keys: entries.map(([k]) => k), values: entries.map(([, v]) => v) })
   }
   // each item's window is two binary searches; the medians and MADs of all windows then come from
@@ -190,23 +212,23 @@ async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Ac
   })
   for (const [user, indexes] of byUserItems) {
     const { keys, values } = sorted.get(user)!
-    // timestamps are compared as epoch milliseconds: [key − 28 days, key − 1 ms], as baselineWindow
-    // (records.ts) has it, without formatting two ISO strings per item
-    const instants = spec.keyKind === 'timestamp' ? keys.map((k) => Date.parse(k)) : null
     const readings = indexes.map((i) => {
       const a = accepted[i]!
       let start: number
       let end: number
       let self: number
-      if (instants) {
-        const at = Date.parse(a.key)
+      if (timestamps) {
+        // epoch milliseconds: [key − 28 days, key − 1 ms], as baselineWindow (records.ts) has it
+        const instants = keys as number[]
+        const at = order[i] as number
         start = firstIndex(instants, at - BASELINE_WINDOW_MS, false)
         end = firstIndex(instants, at - 1, true)
         self = firstIndex(instants, at, false)
       } else {
         // dates: from the window's first day, strictly before the item's own date
-        start = firstIndex(keys, baselineWindow(spec, a.key).from.slice(0, 10), false)
-        end = firstIndex(keys, a.key, false)
+        const dates = keys as string[]
+        start = firstIndex(dates, baselineWindow(spec, a.key).from.slice(0, 10), false)
+        end = firstIndex(dates, a.key, false)
         self = end
       }
       // `self`: judged suspect, the item leaves the baselines of the batch's later items
