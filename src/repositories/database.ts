@@ -57,6 +57,30 @@ export function insertJsonRowsFrom(table: string, columns: readonly string[], js
 }
 
 /**
+ * `insertJsonRowsFrom` with each row a JSON array of its values in `columns` order, and each
+ * column's SQL type given (`[name, type]`): `INSERT INTO t (cols) SELECT (e->>0)::type, … FROM
+ * jsonb_array_elements($1) e`. Without a key name per value a bio-metric row is ~110 bytes
+ * instead of ~250 for the API to build and send, and PostgreSQL takes values by position instead
+ * of matching keys to columns: a 1000-row INSERT executed in ~2.5 ms instead of ~3.8
+ * (json_populate_recordset). jsonb, not json: a json element is text, and each `->>` on it scans
+ * it from the start (~11 ms). A missing or null element is NULL (`defaults` as for
+ * insertJsonRowsFrom); an array column takes a JSON array, a jsonb column any JSON value but null.
+ */
+export function insertJsonArrayRowsFrom(table: string, columns: ReadonlyArray<readonly [name: string, type: string]>, json: RawBuilder<unknown>, defaults: Readonly<Record<string, RawBuilder<unknown>>> = {}) {
+  const cols = sql.join(columns.map(([c]) => sql.ref(c)))
+  const values = sql.join(columns.map(([c, type], i) => {
+    const at = sql.lit(i)
+    const value = type === 'jsonb'
+      ? sql`CASE WHEN jsonb_typeof(e -> ${at}) <> 'null' THEN e -> ${at} END`
+      : type.endsWith('[]')
+        ? sql`CASE WHEN jsonb_typeof(e -> ${at}) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(e -> ${at}))::${sql.raw(type)} END`
+        : sql`(e ->> ${at})::${sql.raw(type)}`
+    return defaults[c] ? sql`coalesce(${value}, ${defaults[c]})` : value
+  }))
+  return sql`INSERT INTO ${sql.table(table)} (${cols}) SELECT ${values} FROM jsonb_array_elements(${json}) e`
+}
+
+/**
  * Doubles sent by PostgreSQL as `encode(string_agg(float8send(x), ''::bytea), 'base64')`: each
  * value's 8 bytes, base64 (with the line breaks PostgreSQL puts in every 76 characters, which the
  * decoder skips). Many numbers come out cheaper this way than as text: each value is ~11

@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely'
 import { withDataChange } from './data-change.js'
-import { compiledOnce, float8sFromBase64, insertJsonRows, insertJsonRowsFrom, type DB } from './database.js'
+import { compiledOnce, float8sFromBase64, insertJsonArrayRowsFrom, type DB } from './database.js'
 import { dayAfter, decodeCursor, pageOf } from './pagination.js'
 import { isJsonColumn, type ResourceSpec } from '../services/health/specs.js'
 
@@ -226,7 +226,7 @@ const insertRecordQuery = compiledOnce<ResourceSpec, Record<string, unknown>, He
  */
 export async function insertRecordsWithEffects(db: DB, spec: ResourceSpec, rows: ReadonlyArray<StoredValues>): Promise<Array<HealthRow | undefined>> {
   const inserted = new Map<string, HealthRow>()
-  for (const row of await insertRecordsQuery(db, spec, { rows: JSON.stringify(rows.map((row) => jsonRecord(spec, row))) })) inserted.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
+  for (const row of await insertRecordsQuery(db, spec, { rows: JSON.stringify(rows.map((row) => jsonRow(spec, row))) })) inserted.set(`${row.user_uuid} ${rowKey(spec, row)}`, row)
   return rows.map((row) => inserted.get(`${row.user_uuid} ${canonicalKey(spec, row.key)}`))
 }
 
@@ -242,35 +242,41 @@ const insertRecordsQuery = compiledOnce<ResourceSpec, { rows: string }, HealthRo
     const day = spec.keyKind === 'timestamp' ? sql<string>`(${sql.ref(spec.key)} AT TIME ZONE 'UTC')::date` : sql<string>`${sql.ref(spec.key)}`
     const written = db
       // a raw CTE body is not parenthesised by Kysely
-      .with('ins', () => sql`(${insertJsonRowsFrom(spec.name, jsonColumns(spec), sql`${slot('rows')}::json`, JSON_DEFAULTS)} ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO NOTHING RETURNING *)`)
+      .with('ins', () => sql`(${insertJsonArrayRowsFrom(spec.name, jsonColumns(spec), sql`${slot('rows')}::jsonb`, JSON_DEFAULTS)} ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO NOTHING RETURNING *)`)
     return withDataChange(written, { cte: 'ins', day }).selectFrom('ins').selectAll()
   }
 )
 
-/** every column a record's JSON row may carry (`jsonRecord`) */
-function jsonColumns(spec: ResourceSpec): string[] {
-  return ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns]
+/**
+ * SQL types of the health tables' columns (db/migrations/2026-11-26T0300_health_data.ts), for the
+ * rows sent as JSON arrays (insertJsonArrayRowsFrom); every other data column is double precision.
+ * test/db/column-types.test.ts holds them against the catalog.
+ */
+const COLUMN_TYPES: Readonly<Record<string, string>> = {
+  user_uuid: 'uuid', recorded: 'timestamptz', date: 'date', test_date: 'date', source: 'text', quality: 'text', quality_reasons: 'text[]',
+  lab: 'text', results: 'jsonb', sleep_start: 'timestamptz', sleep_end: 'timestamptz', steps: 'integer', floors: 'integer', interruptions: 'integer'
 }
 
-/** what `jsonRecord` leaves out of a row: the usual quality, coalesced back in SQL */
+/** every column a record's JSON row may carry (`jsonRow`), in its order, with its SQL type */
+export function jsonColumns(spec: ResourceSpec): Array<[name: string, type: string]> {
+  return ['user_uuid', spec.key, 'source', 'quality', 'quality_reasons', ...spec.columns].map((c) => [c, COLUMN_TYPES[c] ?? 'double precision'])
+}
+
+/** what `jsonRow` leaves out of a row: the usual quality, coalesced back in SQL */
 const JSON_DEFAULTS = { quality: sql`'ok'`, quality_reasons: sql`'{}'::text[]` }
 
 /**
- * A record as a JSON row for `json_populate_recordset` (insertJsonRows): an absent key is NULL, so
- * null data columns and the usual quality ('ok', no reasons: JSON_DEFAULTS) are left out, and there
- * is less JSON to build, send and parse.
+ * A record as a JSON array in `jsonColumns` order (insertJsonArrayRowsFrom): null data columns and
+ * the usual quality ('ok', no reasons: JSON_DEFAULTS) are null, and trailing nulls are left out.
  */
-function jsonRecord(spec: ResourceSpec, row: StoredValues): Record<string, unknown> {
-  const record: Record<string, unknown> = { user_uuid: row.user_uuid, [spec.key]: row.key, source: row.source }
-  if (row.quality !== 'ok' || row.quality_reasons.length > 0) {
-    record.quality = row.quality
-    record.quality_reasons = row.quality_reasons
-  }
-  for (const c of spec.columns) {
-    const value = row.values[c]
-    if (value !== null && value !== undefined) record[c] = value
-  }
-  return record
+function jsonRow(spec: ResourceSpec, row: StoredValues): unknown[] {
+  const usual = row.quality === 'ok' && row.quality_reasons.length === 0
+  const values: unknown[] = [row.user_uuid, row.key, row.source, usual ? null : row.quality, usual ? null : row.quality_reasons]
+  for (const c of spec.columns) values.push(row.values[c] ?? null)
+  let end = values.length
+  while (end > 3 && values[end - 1] === null) end--
+  values.length = end
+  return values
 }
 
 export interface UpsertOutcome {
@@ -286,8 +292,8 @@ export interface UpsertOutcome {
 export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValues[]): Promise<UpsertOutcome[]> {
   if (rows.length === 0) return []
   const dataColumns = ['source', ...spec.columns]
-  // the whole batch is one json parameter (insertJsonRows), not a 10 000-parameter VALUES list
-  const records = rows.map((row) => jsonRecord(spec, row))
+  // the whole batch is one json parameter (insertJsonArrayRowsFrom), not a 10 000-parameter VALUES list
+  const records = JSON.stringify(rows.map((row) => jsonRow(spec, row)))
   const updates = sql.join([...dataColumns, 'quality', 'quality_reasons'].map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))
   const mine = sql.join(dataColumns.map((c) => sql`${sql.raw(spec.name)}.${sql.ref(c)}`))
   const theirs = sql.join(dataColumns.map((c) => sql`excluded.${sql.ref(c)}`))
@@ -297,7 +303,7 @@ export async function upsertRecords(db: DB, spec: ResourceSpec, rows: StoredValu
   const key = spec.keyKind === 'timestamp' ? sql`to_char(${sql.ref(spec.key)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : sql.ref(spec.key)
   const result = await sql<{ outcomes: Array<[string, string, boolean]> | null }>`
     WITH written AS (
-      ${insertJsonRows(spec.name, jsonColumns(spec), records, JSON_DEFAULTS)}
+      ${insertJsonArrayRowsFrom(spec.name, jsonColumns(spec), sql`${records}::jsonb`, JSON_DEFAULTS)}
       ON CONFLICT (user_uuid, ${sql.ref(spec.key)}) DO UPDATE SET ${updates}, updated_at = now()
       WHERE (${mine}) IS DISTINCT FROM (${theirs})
       RETURNING user_uuid, ${key} AS key, (xmax = 0) AS inserted)
