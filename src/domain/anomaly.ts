@@ -238,33 +238,36 @@ class SortedWindow {
     return new SortedWindow(log, sorted, sorted.length)
   }
 
-  private lowerBound(x: number): number {
+  /** the first position whose value is greater than x */
+  private upperBound(x: number): number {
     let lo = 0
     let hi = this.size
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (this.values[mid]! < x) lo = mid + 1
+      if (this.values[mid]! <= x) lo = mid + 1
       else hi = mid
     }
     return lo
   }
 
+  // equal values are interchangeable: a value goes in after its equals and the last of them goes
+  // out, so only the greater values move (readings repeat: whole beats per minute, percent SpO2)
   add(x: number): void {
     if (this.size === this.values.length) {
       const grown = new Float64Array(this.values.length * 2)
       grown.set(this.values)
       this.values = grown
     }
-    const at = this.lowerBound(x)
-    this.values.copyWithin(at + 1, at, this.size)
+    const at = this.upperBound(x)
+    if (at < this.size) this.values.copyWithin(at + 1, at, this.size)
     this.values[at] = x
     this.size++
   }
 
   remove(x: number): void {
-    const at = this.lowerBound(x)
-    if (at >= this.size || this.values[at] !== x) throw new Error('SortedWindow.remove: value not in the window')
-    this.values.copyWithin(at, at + 1, this.size)
+    const at = this.upperBound(x) - 1
+    if (at < 0 || this.values[at] !== x) throw new Error('SortedWindow.remove: value not in the window')
+    if (at + 1 < this.size) this.values.copyWithin(at, at + 1, this.size)
     this.size--
   }
 
