@@ -18,7 +18,7 @@
  */
 import pg from 'pg'
 import { envInt, main, startPostgres, startService, workerMode } from './lib/infra.js'
-import { atLeast, atMost, checkTable, combine, enforce, DURATION_S, environment, fmt, measure, saveResult, table, WARMUP_S, type Check, type Measured } from './lib/load.js'
+import { atLeast, atMost, checkTable, combine, enforce, DURATION_S, environment, fmt, measure, median, saveResult, table, WARMUP_S, type Check, type Measured } from './lib/load.js'
 import { reading } from './lib/readings.js'
 import { seedUsers, toSeeded } from './lib/seed.js'
 
@@ -137,23 +137,18 @@ await main('bench:ingest', async () => {
     log(`score queue: ${drain !== null ? `drained ${fmt(drain, 1)} s after the run` : 'jobs still pending'} (worker: ${workerMode()})`)
   }
   await service.stop()
-  const med = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b)
-    const mid = sorted.length >> 1
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-  }
-  const db: DirectResult = { ...directRuns[0]!, rows: med(directRuns.map((r) => r.rows)), statements: med(directRuns.map((r) => r.statements)), seconds: med(directRuns.map((r) => r.seconds)), rows_per_s: med(directRuns.map((r) => r.rows_per_s)), p50_ms: med(directRuns.map((r) => r.p50_ms)), p99_ms: med(directRuns.map((r) => r.p99_ms)) }
+  const ofDirect = (pick: (r: DirectResult) => number) => median(directRuns.map(pick))!
+  const db: DirectResult = { rows: ofDirect((r) => r.rows), statements: ofDirect((r) => r.statements), seconds: ofDirect((r) => r.seconds), rows_per_s: ofDirect((r) => r.rows_per_s), p50_ms: ofDirect((r) => r.p50_ms), p99_ms: ofDirect((r) => r.p99_ms) }
   const api = combine(apiRuns)
   const apiRows = api.rows_per_s ?? 0
   const perRound = directRuns.map((d, i) => (apiRuns[i]!.rows_per_s ?? 0) / d.rows_per_s)
-  const drainsDone = drains.filter((d): d is number => d !== null)
-  const drainS = drainsDone.length === drains.length ? med(drainsDone) : null
+  const drainS = drains.every((d) => d !== null) ? median(drains as number[])! : null
 
   // each figure the median of its rounds; the ratio is the ratio of the medians (as in bench and scale)
-  const checks: Check[] = [atLeast('API batch rows/s / direct INSERT rows/s', apiRows / db.rows_per_s, 0.5), atMost('API errors', apiRuns.reduce((n, m) => n + m.errors, 0), 0)]
+  const checks: Check[] = [atLeast('API batch rows/s / direct INSERT rows/s', apiRows / db.rows_per_s, 0.5), atMost('API errors', api.errors, 0)]
   console.log(`\n${table(['path', 'clients', 'rows/s', 'requests', 'p50 ms', 'p99 ms'], [
     [`direct INSERT, ${BATCH} rows/statement`, clients, fmt(db.rows_per_s, 0), db.statements, fmt(db.p50_ms, 1), fmt(db.p99_ms, 1)],
-    [`API batch, ${BATCH} items/request`, clients, fmt(apiRows, 0), med(apiRuns.map((r) => r.requests)), fmt(api.p50_ms, 1), fmt(api.p99_ms, 1)]
+    [`API batch, ${BATCH} items/request`, clients, fmt(apiRows, 0), median(apiRuns.map((r) => r.requests))!, fmt(api.p50_ms, 1), fmt(api.p99_ms, 1)]
   ])}\n`)
   console.log(`${checkTable(checks)}\n`)
   if (rounds > 1) console.log(`per round: ${perRound.map((r) => fmt(r, 2)).join(', ')}\n`)

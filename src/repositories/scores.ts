@@ -40,8 +40,8 @@ export async function loadScoreInput(db: DB, userUuid: string, bounds: ScoreInpu
       .where('user_uuid', '=', userUuid).where('test_date', '>=', bounds.bloodFrom).where('test_date', '<=', to).execute()
   ])
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null))
-  // the rows are this call's own: their timestamps become ISO strings in place (a copy of each
-  // reading was most of what a fuller window cost here)
+  // the rows are this call's own: their timestamps become ISO strings in place, without a copy of
+  // each reading (a fuller window's readings were each copied)
   for (const s of sleep as Array<Record<string, unknown>>) {
     s.sleep_start = iso(s.sleep_start)
     s.sleep_end = iso(s.sleep_end)

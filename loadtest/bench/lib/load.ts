@@ -269,15 +269,18 @@ export async function measureInterleaved(scenarios: Scenario[]): Promise<Measure
   return scenarios.map((s) => results.get(s)!)
 }
 
+/** The median of the defined values (the mean of the middle two for an even count); undefined for none. */
+export function median(values: ReadonlyArray<number | undefined>): number | undefined {
+  const xs = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b)
+  if (!xs.length) return undefined
+  const mid = xs.length >> 1
+  return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2
+}
+
 /** Several rounds of one scenario: medians of the rates and latencies, sums of the counts. */
 export function combine(rounds: Measured[]): Measured {
   if (rounds.length === 1) return rounds[0]!
-  const med = (pick: (m: Measured) => number | undefined) => {
-    const xs = rounds.map(pick).filter((x): x is number => x !== undefined).sort((a, b) => a - b)
-    if (!xs.length) return undefined
-    const mid = xs.length >> 1
-    return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2
-  }
+  const med = (pick: (m: Measured) => number | undefined) => median(rounds.map(pick))
   const sum = (pick: (m: Measured) => number) => rounds.reduce((n, m) => n + pick(m), 0)
   const statuses: Record<string, number> = {}
   for (const m of rounds) for (const [k, v] of Object.entries(m.statuses)) statuses[k] = (statuses[k] ?? 0) + v

@@ -121,18 +121,23 @@ export async function ingestBatch(app: FastifyInstance, spec: ResourceSpec, item
 }
 
 /**
- * Values by user and natural key: two lookups of strings that already exist (and keep their hash),
- * instead of one of a "<user> <key>" string joined, flattened and hashed per item.
+ * Values by user and natural key (a string, or a timestamp's epoch ms): two lookups of values that
+ * already exist (strings keep their hash), instead of one of a "<user> <key>" string joined,
+ * flattened and hashed per item.
  */
-class ByUserKey<V> {
-  private readonly users = new Map<string, Map<string, V>>()
-  get(user: string, key: string): V | undefined {
+class ByUserKey<V, K = string> {
+  private readonly users = new Map<string, Map<K, V>>()
+  get(user: string, key: K): V | undefined {
     return this.users.get(user)?.get(key)
   }
-  set(user: string, key: string, value: V): void {
+  set(user: string, key: K, value: V): void {
     let keys = this.users.get(user)
     if (keys === undefined) this.users.set(user, (keys = new Map()))
     keys.set(key, value)
+  }
+  /** each user (in the order first set) with its values by key */
+  byUser(): IterableIterator<[string, Map<K, V>]> {
+    return this.users.entries()
   }
 }
 
@@ -182,22 +187,16 @@ async function judgeBatch(app: FastifyInstance, spec: ResourceSpec, accepted: Ac
   const timestamps = spec.keyKind === 'timestamp'
   const orderOf = (a: Accepted): number | string => (timestamps ? Date.parse(a.key) : a.key)
   const order = accepted.map(orderOf)
-  const byUser = new Map<string, Map<number | string, Record<string, unknown>>>()
+  const history = new ByUserKey<Record<string, unknown>, number | string>()
   for (const row of stored) {
-    const m = byUser.get(row.user_uuid) ?? new Map()
     const k = row[spec.key]
-    m.set(!timestamps ? repo.rowKey(spec, row) : k instanceof Date ? k.getTime() : Date.parse(String(k)), row)
-    byUser.set(row.user_uuid, m)
+    history.set(row.user_uuid, !timestamps ? repo.rowKey(spec, row) : k instanceof Date ? k.getTime() : Date.parse(String(k)), row)
   }
-  accepted.forEach((a, i) => {
-    const m = byUser.get(a.userUuid) ?? new Map()
-    m.set(order[i]!, a.values)
-    byUser.set(a.userUuid, m)
-  })
+  accepted.forEach((a, i) => history.set(a.userUuid, order[i]!, a.values))
   // each user's history sorted once by key; every item's 28-day window is then two binary searches
   // (a per-item scan of the whole history made a 1000-item batch quadratic)
   const sorted = new Map<string, { keys: Array<number | string>; values: Array<Record<string, unknown>> }>()
-  for (const [user, m] of byUser) {
+  for (const [user, m] of history.byUser()) {
     const entries = [...m.entries()].sort(timestamps ? ([a], [b]) => (a as number) - (b as number) : ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     sorted.set(user, { keys: entries.map(([k]) => k), values: entries.map(([, v]) => v) })
   }
